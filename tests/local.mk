@@ -1,0 +1,3 @@
+# Integration scenarios: shell scripts that run the real daemon with the real
+# providers on temporary directories.  Each speaks TAP.
+EXTRA_DIST += tests/run-test tests/unit/tap.h tests/integration/lib.sh
