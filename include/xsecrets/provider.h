@@ -309,7 +309,8 @@ struct xs_provider {
 	uint32_t	 abi_major;	/* XS_ABI_MAJOR */
 	uint32_t	 abi_minor;	/* the oldest host minor it works with */
 	uint32_t	 size;		/* sizeof(struct xs_provider) */
-	uint32_t	 _pad;
+	uint32_t	 default_rate;	/* requests per second a store may
+					   make by default; 0: no limit */
 	const char	*name;		/* the key under spec.provider */
 	const char	*version;
 
