@@ -1,3 +1,9 @@
 # Integration scenarios: shell scripts that run the real daemon with the real
 # providers on temporary directories.  Each speaks TAP.
-EXTRA_DIST += tests/run-test tests/unit/tap.h tests/integration/lib.sh
+EXTRA_DIST += tests/run-test tests/unit/tap.h tests/integration/lib.sh \
+	$(integration_tests) examples
+
+integration_tests = \
+	tests/integration/demo.sh
+
+TESTS += $(integration_tests)

@@ -1,0 +1,36 @@
+#!/bin/sh
+# The full test suite, as CI runs it: installs what is missing, builds with
+# -Werror under AddressSanitizer and UndefinedBehaviorSanitizer, runs every
+# unit test and integration scenario, checks the installed SDK, and ends
+# with one line "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+top=$(pwd)
+build=${XS_BUILD_DIR:-$top/_build/check}
+
+scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+./bootstrap >/dev/null 2>&1 || { echo "bootstrap failed"; echo "0 passed, 1 failed"; exit 1; }
+mkdir -p "$build"
+cd "$build"
+if ! "$top/configure" -q --enable-werror --enable-sanitizers \
+    CFLAGS="-O1 -g" || ! make -j2 >make.log 2>&1; then
+	tail -40 make.log 2>/dev/null
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    make -j2 check >check.log 2>&1
+status=$?
+
+# Each TAP line is one result; tap-driver writes them to the .log files.
+pass=$(grep -h -E '^(PASS|XFAIL|SKIP):' check.log | wc -l)
+fail=$(grep -h -E '^(FAIL|XPASS|ERROR):' check.log | wc -l)
+grep -h -E '^(FAIL|XPASS|ERROR):' check.log | sed 's/^/  /'
+if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then
+	tail -40 check.log
+	fail=1
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

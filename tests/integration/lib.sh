@@ -1,0 +1,154 @@
+# Helpers for integration scenarios: TAP output, a private temporary
+# directory, the built daemon and providers, and process control.
+# A scenario sources this file, runs checks, and ends with done_testing.
+
+set -u
+: "${top_builddir:?run me through make check}"
+: "${top_srcdir:?run me through make check}"
+
+XSECRETSD=$top_builddir/xsecretsd
+T=$(mktemp -d "${TMPDIR:-/tmp}/xs-test.XXXXXX")
+tap_n=0
+tap_failed=0
+daemon_pid=
+
+cleanup() {
+	if [ -n "$daemon_pid" ]; then
+		kill -KILL "$daemon_pid" 2>/dev/null
+		wait "$daemon_pid" 2>/dev/null
+	fi
+	chmod -R u+rwX "$T" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# ok DESCRIPTION COMMAND...: passes when COMMAND succeeds.
+ok() {
+	desc=$1
+	shift
+	tap_n=$((tap_n + 1))
+	if "$@" >/dev/null 2>&1; then
+		echo "ok $tap_n - $desc"
+	else
+		echo "not ok $tap_n - $desc"
+		echo "#   failed: $*"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# nok DESCRIPTION COMMAND...: passes when COMMAND fails.
+nok() {
+	desc=$1
+	shift
+	tap_n=$((tap_n + 1))
+	if "$@" >/dev/null 2>&1; then
+		echo "not ok $tap_n - $desc"
+		echo "#   unexpectedly succeeded: $*"
+		tap_failed=$((tap_failed + 1))
+	else
+		echo "ok $tap_n - $desc"
+	fi
+}
+
+# is GOT WANT DESCRIPTION
+is() {
+	tap_n=$((tap_n + 1))
+	if [ "$1" = "$2" ]; then
+		echo "ok $tap_n - $3"
+	else
+		echo "not ok $tap_n - $3"
+		printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# like FILE PATTERN DESCRIPTION: passes when FILE has a line matching the
+# extended regular expression PATTERN.
+like() {
+	tap_n=$((tap_n + 1))
+	if grep -Eq -- "$2" "$1" 2>/dev/null; then
+		echo "ok $tap_n - $3"
+	else
+		echo "not ok $tap_n - $3"
+		echo "#   no line of $1 matches: $2"
+		sed 's/^/#   | /' "$1" 2>/dev/null | head -20
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# unlike FILE PATTERN DESCRIPTION
+unlike() {
+	tap_n=$((tap_n + 1))
+	if grep -Eq -- "$2" "$1" 2>/dev/null; then
+		echo "not ok $tap_n - $3"
+		echo "#   a line of $1 matches: $2"
+		grep -E -- "$2" "$1" | head -5 | sed 's/^/#   | /'
+		tap_failed=$((tap_failed + 1))
+	else
+		echo "ok $tap_n - $3"
+	fi
+}
+
+skip_all() {
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+	exit $?
+}
+
+# provider_dir NAME...: a private provider directory holding the named
+# built modules (fake, alibaba); prints its path.
+provider_dir() {
+	d=$T/providers
+	mkdir -p "$d"
+	chmod 0755 "$d"
+	for p in "$@"; do
+		cp "$top_builddir/providers/$p/.libs/$p.so" "$d/$p.so" ||
+		    return 1
+		chmod 0644 "$d/$p.so"
+	done
+	echo "$d"
+}
+
+# mode PATH: the octal permission bits of PATH.
+mode() {
+	stat -c %a "$1"
+}
+
+# xs ARGS...: runs the daemon in the foreground, output in $T/stdout and
+# $T/stderr; sets rc.
+xs() {
+	"$XSECRETSD" "$@" >"$T/stdout" 2>"$T/stderr"
+	rc=$?
+}
+
+# start_daemon ARGS...: runs the daemon in the background, log in $T/log.
+start_daemon() {
+	"$XSECRETSD" "$@" >"$T/daemon.out" 2>>"$T/log" &
+	daemon_pid=$!
+}
+
+# stop_daemon [SIGNAL]: stops it and waits; sets rc to its exit status.
+stop_daemon() {
+	kill "-${1:-TERM}" "$daemon_pid" 2>/dev/null
+	wait "$daemon_pid"
+	rc=$?
+	daemon_pid=
+}
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds.
+wait_for() {
+	limit=$(($1 * 10))
+	shift
+	i=0
+	while [ "$i" -lt "$limit" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
