@@ -4,6 +4,10 @@ EXTRA_DIST += tests/run-test tests/unit/tap.h tests/integration/lib.sh \
 	$(integration_tests) examples
 
 integration_tests = \
-	tests/integration/demo.sh
+	tests/integration/demo.sh \
+	tests/integration/policies.sh \
+	tests/integration/badinput.sh \
+	tests/integration/daemon.sh \
+	tests/integration/kill9.sh
 
 TESTS += $(integration_tests)
