@@ -8,6 +8,7 @@ integration_tests = \
 	tests/integration/policies.sh \
 	tests/integration/badinput.sh \
 	tests/integration/daemon.sh \
-	tests/integration/kill9.sh
+	tests/integration/kill9.sh \
+	tests/integration/canary.sh
 
 TESTS += $(integration_tests)
