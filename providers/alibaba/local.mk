@@ -1,1 +1,27 @@
-# providers/alibaba
+# providers/alibaba: the Alibaba Cloud KMS provider, built only on the
+# public ABI.  Its unit tests link the sources they test with a test host
+# (tests/unit/test_alibaba_host.c) whose crypto comes from libcrypto.
+
+provider_LTLIBRARIES += providers/alibaba/alibaba.la
+providers_alibaba_alibaba_la_SOURCES = \
+	providers/alibaba/sign.c \
+	providers/alibaba/sign.h
+providers_alibaba_alibaba_la_CFLAGS = $(provider_cflags)
+providers_alibaba_alibaba_la_LDFLAGS = $(provider_ldflags) \
+	-export-symbols-regex '^xs_provider_entry$$'
+providers_alibaba_alibaba_la_LIBADD = $(PTHREAD_LIBS)
+
+alibaba_test_cppflags = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS) $(CJSON_CFLAGS) \
+	-I$(top_srcdir)/tests/unit
+alibaba_test_libs = $(CRYPTO_LIBS) $(CJSON_LIBS) $(PTHREAD_LIBS)
+
+check_PROGRAMS += tests/unit/test_alibaba_sign
+TESTS += tests/unit/test_alibaba_sign
+tests_unit_test_alibaba_sign_SOURCES = \
+	tests/unit/test_alibaba_sign.c \
+	tests/unit/test_alibaba_host.c \
+	tests/unit/test_alibaba_host.h \
+	tests/unit/tap.h \
+	providers/alibaba/sign.c
+tests_unit_test_alibaba_sign_CPPFLAGS = $(alibaba_test_cppflags)
+tests_unit_test_alibaba_sign_LDADD = $(alibaba_test_libs)

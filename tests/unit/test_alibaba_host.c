@@ -4,6 +4,8 @@
  * nothing was leaked; log lines are kept so that tests can check no secret
  * was logged.
  */
+#include "config.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
