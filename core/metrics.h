@@ -41,5 +41,7 @@ struct metrics;
 struct metrics	*metrics_start(const char *addr, const struct metrics_ops *ops,
 		    char *err, size_t errlen);
 void		 metrics_stop(struct metrics *m);
+/* The port m listens on (after binding port 0, say), or -1. */
+int		 metrics_port(struct metrics *m);
 
 #endif /* XS_METRICS_H */

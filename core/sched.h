@@ -3,6 +3,13 @@
  * object id, deterministic per-object jitter, and capped exponential
  * backoff.  Not thread-safe: the reconciler serialises access.
  */
+/*
+ * XXX core/ is on the include path, so the system's <sched.h> (which
+ * <pthread.h> includes) finds this file first: pull the system header in
+ * as well, outside the guard, so that both are seen whatever the order.
+ */
+#include_next <sched.h>
+
 #ifndef XS_SCHED_H
 #define XS_SCHED_H
 
