@@ -1,0 +1,1309 @@
+/*
+ * The local target writer: DIR/<ns>/<name>/ in the kubelet's atomic-writer
+ * layout.
+ *
+ * A write goes through these steps, each from a directory descriptor and
+ * never through a symbolic link planted in the tree:
+ *
+ *	1. compare the new content with the data directory named by ..data;
+ *	   when keys, bytes and links are the same, stop: nothing changed;
+ *	2. make a fresh data directory "..<UTC time>.<random>" (0700), write
+ *	   every key into it (0600, O_EXCL, O_NOFOLLOW), fsync each file and
+ *	   then the directory;
+ *	3. point a new link ..data_tmp at it and rename it over ..data: this
+ *	   is the one atomic step that switches readers from the old version
+ *	   to the new one; fsync the target directory;
+ *	4. make sure each "<key>" is a link to "..data/<key>" (a temporary
+ *	   link renamed over the old name), remove links of keys that are
+ *	   gone, fsync the target directory again, and remove the old data
+ *	   directory.
+ *
+ * A reader that resolves <key> always goes through ..data, so it sees the
+ * old version or the new one, never a mix.  A failure before step 3 removes
+ * the new data directory and leaves the old version in place.  A crash at
+ * any instant leaves temporaries that target_cleanup removes at start-up
+ * (data directories that ..data does not name, ..data_tmp, the temporary
+ * key and owner links), and links it then repairs.
+ *
+ * Every internal name starts with "..", and keys may not, so a key can
+ * never collide with them.  Namespaces and names follow Kubernetes' DNS-1123
+ * rules, so no path built from them leaves the output directory.  The
+ * namespace and target directories must be real directories owned by us;
+ * anything else is refused, never followed.  Modes are forced to 0600 for
+ * files and 0700 for directories whatever the umask, and wrong modes found
+ * on existing entries are tightened.
+ *
+ * Secret bytes read back for comparison live in a stack buffer that is
+ * zeroed after use; content returned by target_read is in secure memory.
+ */
+#include "config.h"
+
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "target.h"
+
+#define DATA_LINK	"..data"
+#define DATA_TMP	"..data_tmp"
+#define KEY_TMP		"..key_tmp"
+#define OWNER_FILE	"..owner"
+#define OWNER_TMP	"..owner_tmp"
+#define LINK_PREFIX	"..data/"
+
+#define NS_MAX		63	/* DNS-1123 label */
+#define NAME_MAX_LEN	253	/* DNS-1123 subdomain */
+#define KEY_MAX		253	/* Kubernetes' limit for a Secret key */
+#define OWNER_MAX	512	/* bytes of an ..owner file */
+#define DIR_MODE	0700
+#define FILE_MODE	0600
+#define IO_CHUNK	8192
+
+struct target_root {
+	int	 fd;
+	char	*path;
+};
+
+/* One operation on one target: its descriptors and where errors go. */
+struct tgt {
+	const char	*ns;
+	const char	*name;
+	int		 nsfd;
+	int		 fd;
+	char		*err;
+	size_t		 errlen;
+};
+
+static int
+is_alnum_lower(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 bytes. */
+static int
+valid_label(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > NS_MAX)
+		return 0;
+	if (!is_alnum_lower((unsigned char)s[0]) ||
+	    !is_alnum_lower((unsigned char)s[len - 1]))
+		return 0;
+	for (i = 1; i + 1 < len; i++)
+		if (!is_alnum_lower((unsigned char)s[i]) && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+static int
+valid_ns(const char *s)
+{
+	return s != NULL && valid_label(s, strlen(s));
+}
+
+/* DNS-1123 subdomain: dot-separated labels, at most 253 bytes in all. */
+static int
+valid_name(const char *s)
+{
+	const char	*dot;
+	size_t		 len;
+
+	if (s == NULL || (len = strlen(s)) == 0 || len > NAME_MAX_LEN)
+		return 0;
+	for (;;) {
+		dot = strchr(s, '.');
+		if (dot == NULL)
+			return valid_label(s, strlen(s));
+		if (!valid_label(s, (size_t)(dot - s)))
+			return 0;
+		s = dot + 1;
+	}
+}
+
+/*
+ * A Secret key: [-._a-zA-Z0-9]+, not "." and not starting with "..", which
+ * is kept for the writer's own entries (and rules out "..").
+ */
+static int
+valid_key(const char *s)
+{
+	size_t	i, len;
+
+	if (s == NULL || (len = strlen(s)) == 0 || len > KEY_MAX)
+		return 0;
+	if (strcmp(s, ".") == 0 || strncmp(s, "..", 2) == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if ((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '-' || s[i] == '.' || s[i] == '_')
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+/* A data directory's name: "..", then no '/', and none of the fixed names. */
+static int
+is_data_dir_name(const char *s)
+{
+	if (strncmp(s, "..", 2) != 0 || s[2] == '\0' || strchr(s, '/'))
+		return 0;
+	return strcmp(s, DATA_LINK) != 0 && strcmp(s, DATA_TMP) != 0 &&
+	    strcmp(s, KEY_TMP) != 0 && strcmp(s, OWNER_FILE) != 0 &&
+	    strcmp(s, OWNER_TMP) != 0;
+}
+
+/* Records a failed step with errno e; returns TARGET_ERR. */
+static int
+tgt_fail(struct tgt *t, const char *step, const char *what, int e)
+{
+	snprintf(t->err, t->errlen, "target %s/%s: %s%s%s: %s", t->ns,
+	    t->name, step, what ? " " : "", what ? what : "", strerror(e));
+	return TARGET_ERR;
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = write(fd, p, len > IO_CHUNK * 16 ? IO_CHUNK * 16 : len);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads up to len bytes; returns how many (less only at end of file). */
+static ssize_t
+read_full(int fd, void *buf, size_t len)
+{
+	uint8_t	*p = buf;
+	size_t	 got = 0;
+	ssize_t	 n;
+
+	while (got < len) {
+		n = read(fd, p + got, len - got);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* Forces mode on an open file or directory we own. */
+static int
+fix_mode(int fd, mode_t mode)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) == -1)
+		return -1;
+	if (st.st_uid != geteuid()) {
+		errno = EPERM;
+		return -1;
+	}
+	if ((st.st_mode & 07777) != mode && fchmod(fd, mode) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Opens the directory name under dirfd without following a link, creating
+ * it (0700) when create is set; tightens its mode.  Returns the descriptor,
+ * or -1 with errno (ENOENT when absent and not created).  *made tells
+ * whether it was created.
+ */
+static int
+open_subdir(int dirfd, const char *name, int create, int *made)
+{
+	int	fd, e;
+
+	*made = 0;
+	if (create) {
+		if (mkdirat(dirfd, name, DIR_MODE) == 0)
+			*made = 1;
+		else if (errno != EEXIST)
+			return -1;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ELOOP)
+			errno = ENOTDIR;
+		return -1;
+	}
+	if (fix_mode(fd, DIR_MODE) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Opens a directory stream on a copy of fd; the caller keeps fd. */
+static DIR *
+dir_stream(int fd)
+{
+	DIR	*d;
+	int	 dfd;
+
+	dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1)
+		return NULL;
+	if ((d = fdopendir(dfd)) == NULL)
+		close(dfd);
+	return d;
+}
+
+static int
+is_dot(const char *s)
+{
+	return strcmp(s, ".") == 0 || strcmp(s, "..") == 0;
+}
+
+/*
+ * Reads the link name under fd into buf.  Returns 1, 0 when absent or not
+ * a link, -1 on error.
+ */
+static int
+read_link(int fd, const char *name, char *buf, size_t len)
+{
+	ssize_t	n;
+
+	n = readlinkat(fd, name, buf, len - 1);
+	if (n == -1)
+		return errno == ENOENT || errno == EINVAL ? 0 : -1;
+	if ((size_t)n >= len - 1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	buf[n] = '\0';
+	return 1;
+}
+
+/* The data directory that ..data names, in buf: 1, 0 when none, -1. */
+static int
+current_data(int fd, char *buf, size_t len)
+{
+	int	r;
+
+	if ((r = read_link(fd, DATA_LINK, buf, len)) != 1)
+		return r;
+	return is_data_dir_name(buf) ? 1 : 0;
+}
+
+/* Removes the data directory name under fd with the files in it. */
+static int
+remove_data_dir(int fd, const char *name)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 dfd, made, e = 0;
+
+	dfd = open_subdir(fd, name, 0, &made);
+	if (dfd == -1)
+		return errno == ENOENT ? 0 : -1;
+	if ((d = dir_stream(dfd)) == NULL) {
+		e = errno;
+		goto done;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (is_dot(de->d_name))
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) == -1 && errno != ENOENT &&
+		    e == 0)
+			e = errno;
+	}
+	closedir(d);
+ done:
+	close(dfd);
+	if (e == 0 && unlinkat(fd, name, AT_REMOVEDIR) == -1 &&
+	    errno != ENOENT)
+		e = errno;
+	errno = e;
+	return e ? -1 : 0;
+}
+
+/* Replaces the link name under fd by a link to dest, through tmp. */
+static int
+put_link(int fd, const char *dest, const char *tmp, const char *name)
+{
+	if (unlinkat(fd, tmp, 0) == -1 && errno != ENOENT)
+		return -1;
+	if (symlinkat(dest, fd, tmp) == -1)
+		return -1;
+	if (renameat(fd, tmp, fd, name) == -1) {
+		int e = errno;
+
+		unlinkat(fd, tmp, 0);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether name under fd is a link to "..data/<name>". */
+static int
+key_linked(int fd, const char *name)
+{
+	char	buf[KEY_MAX + sizeof(LINK_PREFIX) + 1];
+
+	if (read_link(fd, name, buf, sizeof(buf)) != 1)
+		return 0;
+	return strncmp(buf, LINK_PREFIX, strlen(LINK_PREFIX)) == 0 &&
+	    strcmp(buf + strlen(LINK_PREFIX), name) == 0;
+}
+
+static int
+ensure_key_link(int fd, const char *key)
+{
+	char	dest[KEY_MAX + sizeof(LINK_PREFIX) + 1];
+
+	if (key_linked(fd, key))
+		return 0;
+	snprintf(dest, sizeof(dest), "%s%s", LINK_PREFIX, key);
+	return put_link(fd, dest, KEY_TMP, key);
+}
+
+/*
+ * Removes the links "<k>" -> "..data/<k>" under fd whose key k is not
+ * present in the data directory dfd (-1: none).  Other entries are left
+ * alone: they are not ours.
+ */
+static int
+prune_key_links(int fd, int dfd)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	int		 e = 0;
+
+	if ((d = dir_stream(fd)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "..", 2) == 0 || is_dot(de->d_name) ||
+		    !key_linked(fd, de->d_name))
+			continue;
+		if (dfd != -1 && fstatat(dfd, de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(fd, de->d_name, 0) == -1 && errno != ENOENT &&
+		    e == 0)
+			e = errno;
+	}
+	closedir(d);
+	errno = e;
+	return e ? -1 : 0;
+}
+
+/* Orders item pointers by key. */
+static int
+item_cmp(const void *a, const void *b)
+{
+	const struct result_item *const *x = a, *const *y = b;
+
+	return strcmp((*x)->key, (*y)->key);
+}
+
+/* Checks keys and builds the sorted index; rejects duplicates. */
+static int
+check_items(struct tgt *t, const struct target_data *data,
+    const struct result_item ***sorted)
+{
+	const struct result_item **v;
+	size_t			   i;
+
+	*sorted = NULL;
+	if (data->nitems > RESULT_MAX_ITEMS)
+		return tgt_fail(t, "too many keys", NULL, E2BIG);
+	v = calloc(data->nitems + 1, sizeof(*v));
+	if (v == NULL)
+		return tgt_fail(t, "allocating", NULL, errno);
+	for (i = 0; i < data->nitems; i++) {
+		if (!valid_key(data->items[i].key)) {
+			free(v);
+			snprintf(t->err, t->errlen, "target %s/%s: invalid "
+			    "key \"%.64s\"", t->ns, t->name,
+			    data->items[i].key ? data->items[i].key : "");
+			return TARGET_ERR;
+		}
+		v[i] = &data->items[i];
+	}
+	qsort(v, data->nitems, sizeof(*v), item_cmp);
+	for (i = 1; i < data->nitems; i++) {
+		if (strcmp(v[i - 1]->key, v[i]->key) == 0) {
+			free(v);
+			snprintf(t->err, t->errlen, "target %s/%s: duplicate "
+			    "key \"%s\"", t->ns, t->name, v[i]->key);
+			return TARGET_ERR;
+		}
+	}
+	*sorted = v;
+	return TARGET_OK;
+}
+
+/* Whether the file key under dfd holds exactly the item's bytes. */
+static int
+same_file(int dfd, const struct result_item *it)
+{
+	uint8_t		buf[IO_CHUNK];
+	struct stat	st;
+	size_t		off = 0, n;
+	int		fd, same = 0;
+
+	fd = openat(dfd, it->key, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (uint64_t)st.st_size != it->len)
+		goto done;
+	if ((st.st_mode & 07777) != FILE_MODE && fchmod(fd, FILE_MODE) == -1)
+		goto done;
+	while (off < it->len) {
+		n = it->len - off < sizeof(buf) ? it->len - off : sizeof(buf);
+		if (read_full(fd, buf, n) != (ssize_t)n ||
+		    memcmp(buf, it->data + off, n) != 0)
+			goto done;
+		off += n;
+	}
+	same = read_full(fd, buf, 1) == 0;
+ done:
+	xs_cleanse(buf, sizeof(buf));
+	close(fd);
+	return same;
+}
+
+/* Counts the entries of a directory other than "." and "..", or -1. */
+static ssize_t
+count_entries(int fd)
+{
+	struct dirent	*de;
+	DIR		*d;
+	ssize_t		 n = 0;
+
+	if ((d = dir_stream(fd)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (!is_dot(de->d_name))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Counts the links "<k>" -> "..data/<k>" of a target directory, or -1. */
+static ssize_t
+count_key_links(int fd)
+{
+	struct dirent	*de;
+	DIR		*d;
+	ssize_t		 n = 0;
+
+	if ((d = dir_stream(fd)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "..", 2) != 0 &&
+		    !is_dot(de->d_name) && key_linked(fd, de->d_name))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Whether the target already holds exactly these items: the same set of
+ * keys with the same bytes, every key linked, no stale key link.
+ */
+static int
+unchanged(struct tgt *t, const char *cur, const struct result_item **v,
+    size_t n)
+{
+	size_t	i;
+	int	dfd, made, same = 0;
+
+	dfd = open_subdir(t->fd, cur, 0, &made);
+	if (dfd == -1)
+		return 0;
+	if (count_entries(dfd) != (ssize_t)n)
+		goto done;
+	for (i = 0; i < n; i++)
+		if (!same_file(dfd, v[i]) || !key_linked(t->fd, v[i]->key))
+			goto done;
+	same = count_key_links(t->fd) == (ssize_t)n;
+ done:
+	close(dfd);
+	return same;
+}
+
+/* Makes a new, empty data directory; its name goes to buf. */
+static int
+make_data_dir(int fd, char *buf, size_t len)
+{
+	struct timespec	now;
+	struct tm	tm;
+	uint32_t	rnd;
+	char		ts[40];
+	int		tries;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "..%Y_%m_%d_%H_%M_%S", &tm);
+	for (tries = 0; tries < 16; tries++) {
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			rnd = (uint32_t)now.tv_nsec + (uint32_t)tries;
+		snprintf(buf, len, "%s.%09u", ts, rnd % 1000000000u);
+		if (mkdirat(fd, buf, DIR_MODE) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+/* Writes one key file under dfd: new, 0600, fsynced. */
+static int
+write_key(int dfd, const struct result_item *it)
+{
+	int	fd, e;
+
+	fd = openat(dfd, it->key, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW |
+	    O_CLOEXEC, FILE_MODE);
+	if (fd == -1)
+		return -1;
+	if (fchmod(fd, FILE_MODE) == -1 || write_all(fd, it->data,
+	    it->len) == -1 || fsync(fd) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+/*
+ * Opens the namespace and target directories into t; creates them when
+ * create is set, and then makes their entries durable.  TARGET_OK,
+ * TARGET_ABSENT (not created and missing) or TARGET_ERR.
+ */
+static int
+tgt_open(struct target_root *root, struct tgt *t, int create)
+{
+	int	made;
+
+	t->nsfd = t->fd = -1;
+	if (!valid_ns(t->ns)) {
+		snprintf(t->err, t->errlen, "target: invalid namespace "
+		    "\"%.64s\"", t->ns ? t->ns : "");
+		return TARGET_ERR;
+	}
+	if (!valid_name(t->name)) {
+		snprintf(t->err, t->errlen, "target %s: invalid name "
+		    "\"%.64s\"", t->ns, t->name ? t->name : "");
+		return TARGET_ERR;
+	}
+	t->nsfd = open_subdir(root->fd, t->ns, create, &made);
+	if (t->nsfd == -1) {
+		if (errno == ENOENT && !create)
+			return TARGET_ABSENT;
+		return tgt_fail(t, "opening namespace directory", NULL, errno);
+	}
+	if (made && fsync(root->fd) == -1)
+		return tgt_fail(t, "fsync of output directory", NULL, errno);
+	t->fd = open_subdir(t->nsfd, t->name, create, &made);
+	if (t->fd == -1) {
+		if (errno == ENOENT && !create)
+			return TARGET_ABSENT;
+		return tgt_fail(t, "opening target directory", NULL, errno);
+	}
+	if (made && fsync(t->nsfd) == -1)
+		return tgt_fail(t, "fsync of namespace directory", NULL,
+		    errno);
+	return TARGET_OK;
+}
+
+static void
+tgt_close(struct tgt *t)
+{
+	if (t->fd != -1)
+		close(t->fd);
+	if (t->nsfd != -1)
+		close(t->nsfd);
+	t->fd = t->nsfd = -1;
+}
+
+/* Step 2: the new data directory with every key in it, fsynced. */
+static int
+fill_data_dir(struct tgt *t, const char *dname,
+    const struct result_item **v, size_t n)
+{
+	size_t	i;
+	int	dfd, made, r = TARGET_OK;
+
+	dfd = open_subdir(t->fd, dname, 0, &made);
+	if (dfd == -1)
+		return tgt_fail(t, "opening data directory", NULL, errno);
+	for (i = 0; i < n && r == TARGET_OK; i++)
+		if (write_key(dfd, v[i]) == -1)
+			r = tgt_fail(t, "writing key", v[i]->key, errno);
+	if (r == TARGET_OK && fsync(dfd) == -1)
+		r = tgt_fail(t, "fsync of data directory", NULL, errno);
+	close(dfd);
+	return r;
+}
+
+/* Step 4: links for every key, none for keys gone; durable. */
+static int
+link_keys(struct tgt *t, const char *dname, const struct result_item **v,
+    size_t n)
+{
+	size_t	i;
+	int	dfd, made, r = TARGET_OK;
+
+	for (i = 0; i < n; i++)
+		if (ensure_key_link(t->fd, v[i]->key) == -1)
+			return tgt_fail(t, "linking key", v[i]->key, errno);
+	dfd = open_subdir(t->fd, dname, 0, &made);
+	if (dfd == -1)
+		return tgt_fail(t, "opening data directory", NULL, errno);
+	if (prune_key_links(t->fd, dfd) == -1)
+		r = tgt_fail(t, "removing links of old keys", NULL, errno);
+	close(dfd);
+	if (r == TARGET_OK && fsync(t->fd) == -1)
+		r = tgt_fail(t, "fsync of target directory", NULL, errno);
+	return r;
+}
+
+/* Steps 2 to 4, from the old data directory old ("" if none). */
+static int
+replace(struct tgt *t, const char *old, const struct result_item **v,
+    size_t n)
+{
+	char	dname[NAME_MAX + 1];
+	int	r;
+
+	if (make_data_dir(t->fd, dname, sizeof(dname)) == -1)
+		return tgt_fail(t, "creating data directory", NULL, errno);
+	if ((r = fill_data_dir(t, dname, v, n)) != TARGET_OK)
+		goto undo;
+	if (put_link(t->fd, dname, DATA_TMP, DATA_LINK) == -1) {
+		r = tgt_fail(t, "switching " DATA_LINK, NULL, errno);
+		goto undo;
+	}
+	if (fsync(t->fd) == -1)
+		return tgt_fail(t, "fsync of target directory", NULL, errno);
+	if ((r = link_keys(t, dname, v, n)) != TARGET_OK)
+		return r;
+	if (old[0] != '\0' && strcmp(old, dname) != 0 &&
+	    remove_data_dir(t->fd, old) == -1)
+		log_warn("target %s/%s: removing old data directory", t->ns,
+		    t->name);
+	return TARGET_OK;
+ undo:
+	if (remove_data_dir(t->fd, dname) == -1)
+		log_warn("target %s/%s: removing unfinished data directory",
+		    t->ns, t->name);
+	return r;
+}
+
+struct target_root *
+target_open(const char *dir, char *err, size_t errlen)
+{
+	struct target_root	*root;
+	int			 made = 0;
+
+	if (mkdir(dir, DIR_MODE) == 0)
+		made = 1;
+	else if (errno != EEXIST) {
+		snprintf(err, errlen, "output directory %s: %s", dir,
+		    strerror(errno));
+		return NULL;
+	}
+	if ((root = calloc(1, sizeof(*root))) == NULL ||
+	    (root->path = strdup(dir)) == NULL) {
+		snprintf(err, errlen, "output directory %s: %s", dir,
+		    strerror(errno));
+		free(root);
+		return NULL;
+	}
+	root->fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root->fd == -1 || (made && fchmod(root->fd, DIR_MODE) == -1)) {
+		snprintf(err, errlen, "output directory %s: %s", dir,
+		    strerror(errno));
+		target_close(root);
+		return NULL;
+	}
+	return root;
+}
+
+void
+target_close(struct target_root *root)
+{
+	if (root == NULL)
+		return;
+	if (root->fd != -1)
+		close(root->fd);
+	free(root->path);
+	free(root);
+}
+
+int
+target_write(struct target_root *root, const char *ns, const char *name,
+    const struct target_data *data, int *changed, char *err, size_t errlen)
+{
+	struct tgt		   t = { ns, name, -1, -1, err, errlen };
+	const struct result_item **v = NULL;
+	char			   cur[NAME_MAX + 1];
+	int			   r, c;
+
+	*changed = 0;
+	if ((r = tgt_open(root, &t, 1)) != TARGET_OK)
+		goto done;
+	if ((r = check_items(&t, data, &v)) != TARGET_OK)
+		goto done;
+	if ((c = current_data(t.fd, cur, sizeof(cur))) == -1) {
+		r = tgt_fail(&t, "reading " DATA_LINK, NULL, errno);
+		goto done;
+	}
+	if (c == 0)
+		cur[0] = '\0';
+	else if (unchanged(&t, cur, v, data->nitems)) {
+		r = TARGET_OK;
+		goto done;
+	}
+	if ((r = replace(&t, cur, v, data->nitems)) == TARGET_OK)
+		*changed = 1;
+ done:
+	free(v);
+	tgt_close(&t);
+	return r;
+}
+
+/* Reads the regular file key under dfd into secure memory. */
+static int
+read_key(struct tgt *t, int dfd, const char *key, struct result_item *it,
+    size_t *total)
+{
+	struct stat	st;
+	int		fd, r = TARGET_ERR;
+
+	fd = openat(dfd, key, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return tgt_fail(t, "opening key", key, errno);
+	if (fstat(fd, &st) == -1) {
+		tgt_fail(t, "reading key", key, errno);
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		tgt_fail(t, "reading key", key, EINVAL);
+		goto done;
+	}
+	if ((uint64_t)st.st_size > RESULT_MAX_BYTES - *total) {
+		tgt_fail(t, "reading key", key, EFBIG);
+		goto done;
+	}
+	it->len = (size_t)st.st_size;
+	if ((it->key = strdup(key)) == NULL ||
+	    (it->data = xs_secure_alloc(it->len + 1)) == NULL) {
+		tgt_fail(t, "allocating", NULL, ENOMEM);
+		goto done;
+	}
+	errno = EIO;
+	if (read_full(fd, it->data, it->len) != (ssize_t)it->len) {
+		tgt_fail(t, "reading key", key, errno);
+		goto done;
+	}
+	*total += it->len;
+	r = TARGET_OK;
+ done:
+	close(fd);
+	return r;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lists the key names of a data directory, sorted; NULL-terminated. */
+static char **
+list_keys(int dfd, size_t *n)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		**v = NULL, **nv;
+	size_t		 cap = 0;
+
+	*n = 0;
+	if ((d = dir_stream(dfd)) == NULL)
+		return NULL;
+	while ((de = readdir(d)) != NULL) {
+		if (!valid_key(de->d_name))
+			continue;
+		if (*n + 1 >= cap) {
+			if (cap >= RESULT_MAX_ITEMS)
+				goto fail;
+			cap = cap ? cap * 2 : 16;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
+				goto fail;
+			v = nv;
+		}
+		if ((v[*n] = strdup(de->d_name)) == NULL)
+			goto fail;
+		v[++*n] = NULL;
+	}
+	closedir(d);
+	if (v == NULL && (v = calloc(1, sizeof(*v))) == NULL)
+		return NULL;
+	qsort(v, *n, sizeof(*v), name_cmp);
+	return v;
+ fail:
+	closedir(d);
+	while (*n > 0)
+		free(v[--*n]);
+	free(v);
+	errno = ENOMEM;
+	return NULL;
+}
+
+static void
+free_names(char **v)
+{
+	size_t	i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+int
+target_read(struct target_root *root, const char *ns, const char *name,
+    struct target_data *out, char *err, size_t errlen)
+{
+	struct tgt	 t = { ns, name, -1, -1, err, errlen };
+	char		 cur[NAME_MAX + 1], **keys = NULL;
+	size_t		 n = 0, i, total = 0;
+	int		 dfd = -1, made, r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = tgt_open(root, &t, 0)) != TARGET_OK)
+		goto done;
+	if ((r = read_link(t.fd, DATA_LINK, cur, sizeof(cur))) != 1) {
+		r = r == 0 ? TARGET_ABSENT :
+		    tgt_fail(&t, "reading " DATA_LINK, NULL, errno);
+		goto done;
+	}
+	if (!is_data_dir_name(cur)) {
+		r = tgt_fail(&t, DATA_LINK, "names no data directory",
+		    EINVAL);
+		goto done;
+	}
+	if ((dfd = open_subdir(t.fd, cur, 0, &made)) == -1 ||
+	    (keys = list_keys(dfd, &n)) == NULL) {
+		r = tgt_fail(&t, "opening data directory", NULL, errno);
+		goto done;
+	}
+	if ((out->items = calloc(n + 1, sizeof(*out->items))) == NULL) {
+		r = tgt_fail(&t, "allocating", NULL, errno);
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		out->nitems++;
+		if ((r = read_key(&t, dfd, keys[i], &out->items[i],
+		    &total)) != TARGET_OK)
+			goto done;
+	}
+	r = TARGET_OK;
+ done:
+	if (r != TARGET_OK)
+		target_data_free(out);
+	free_names(keys);
+	if (dfd != -1)
+		close(dfd);
+	tgt_close(&t);
+	return r;
+}
+
+void
+target_data_free(struct target_data *d)
+{
+	size_t	i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->nitems && d->items != NULL; i++) {
+		free(d->items[i].key);
+		xs_secure_free(d->items[i].data);
+	}
+	free(d->items);
+	d->items = NULL;
+	d->nitems = 0;
+}
+
+/* Removes every entry of the target directory; data directories too. */
+static int
+empty_target_dir(int fd)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	int		 e = 0;
+
+	if ((d = dir_stream(fd)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (is_dot(de->d_name))
+			continue;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		if (S_ISDIR(st.st_mode) && is_data_dir_name(de->d_name)) {
+			if (remove_data_dir(fd, de->d_name) == -1 && e == 0)
+				e = errno;
+		} else if (unlinkat(fd, de->d_name, 0) == -1 &&
+		    errno != ENOENT && e == 0)
+			e = errno;
+	}
+	closedir(d);
+	errno = e;
+	return e ? -1 : 0;
+}
+
+int
+target_delete(struct target_root *root, const char *ns, const char *name,
+    char *err, size_t errlen)
+{
+	struct tgt	t = { ns, name, -1, -1, err, errlen };
+	int		r;
+
+	if ((r = tgt_open(root, &t, 0)) != TARGET_OK)
+		goto done;
+	if (unlinkat(t.fd, DATA_LINK, 0) == -1 && errno != ENOENT) {
+		r = tgt_fail(&t, "removing " DATA_LINK, NULL, errno);
+		goto done;
+	}
+	if (empty_target_dir(t.fd) == -1) {
+		r = tgt_fail(&t, "removing entries", NULL, errno);
+		goto done;
+	}
+	if (unlinkat(t.nsfd, name, AT_REMOVEDIR) == -1) {
+		r = tgt_fail(&t, "removing target directory", NULL, errno);
+		goto done;
+	}
+	if (fsync(t.nsfd) == -1) {
+		r = tgt_fail(&t, "fsync of namespace directory", NULL, errno);
+		goto done;
+	}
+	r = TARGET_OK;
+ done:
+	tgt_close(&t);
+	return r;
+}
+
+/*
+ * Calls fn for every directory under fd whose name passes valid; the
+ * directory is opened (mode tightened) and handed to fn.
+ */
+static void
+each_subdir(int fd, int (*valid)(const char *),
+    void (*fn)(int fd, const char *name, void *arg), void *arg)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	int		 sub, made;
+
+	if ((d = dir_stream(fd)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (!valid(de->d_name) || fstatat(fd, de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode))
+			continue;
+		if ((sub = open_subdir(fd, de->d_name, 0, &made)) == -1)
+			continue;
+		fn(sub, de->d_name, arg);
+		close(sub);
+	}
+	closedir(d);
+}
+
+struct list_arg {
+	void		(*fn)(const char *, const char *, void *);
+	void		*arg;
+	const char	*ns;
+};
+
+static void
+list_name(int fd, const char *name, void *arg)
+{
+	struct list_arg	*la = arg;
+
+	la->fn(la->ns, name, la->arg);
+}
+
+static void
+list_ns(int fd, const char *ns, void *arg)
+{
+	struct list_arg	*la = arg;
+
+	la->ns = ns;
+	each_subdir(fd, valid_name, list_name, la);
+}
+
+int
+target_list(struct target_root *root,
+    void (*fn)(const char *ns, const char *name, void *arg), void *arg)
+{
+	struct list_arg	la = { fn, arg, NULL };
+
+	each_subdir(root->fd, valid_ns, list_ns, &la);
+	return 0;
+}
+
+/* Tightens the modes of the current data directory and its files. */
+static void
+tighten_data(int fd, const char *cur)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 dfd, kfd, made;
+
+	if ((dfd = open_subdir(fd, cur, 0, &made)) == -1)
+		return;
+	if ((d = dir_stream(dfd)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (is_dot(de->d_name))
+				continue;
+			kfd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW |
+			    O_NONBLOCK | O_CLOEXEC);
+			if (kfd == -1)
+				continue;
+			(void)fix_mode(kfd, FILE_MODE);
+			close(kfd);
+		}
+		closedir(d);
+	}
+	close(dfd);
+}
+
+/* Removes the temporaries of one target and repairs its key links. */
+static void
+clean_target(int fd, const char *cur, const char *label)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	char		**keys;
+	size_t		 n, i;
+	int		 dfd = -1, made, kfd;
+
+	if ((d = dir_stream(fd)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, DATA_TMP) == 0 ||
+		    strcmp(de->d_name, KEY_TMP) == 0 ||
+		    strcmp(de->d_name, OWNER_TMP) == 0) {
+			if (unlinkat(fd, de->d_name, 0) == -1)
+				log_warn("target %s: removing %s", label,
+				    de->d_name);
+		} else if (strcmp(de->d_name, OWNER_FILE) == 0) {
+			kfd = openat(fd, de->d_name, O_RDONLY | O_NOFOLLOW |
+			    O_NONBLOCK | O_CLOEXEC);
+			if (kfd != -1) {
+				(void)fix_mode(kfd, FILE_MODE);
+				close(kfd);
+			}
+		} else if (is_data_dir_name(de->d_name) &&
+		    strcmp(de->d_name, cur) != 0 &&
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			if (remove_data_dir(fd, de->d_name) == -1)
+				log_warn("target %s: removing %s", label,
+				    de->d_name);
+		}
+	}
+	closedir(d);
+
+	if (cur[0] != '\0') {
+		tighten_data(fd, cur);
+		dfd = open_subdir(fd, cur, 0, &made);
+	}
+	if (dfd != -1 && (keys = list_keys(dfd, &n)) != NULL) {
+		for (i = 0; i < n; i++)
+			if (ensure_key_link(fd, keys[i]) == -1)
+				log_warn("target %s: linking %s", label,
+				    keys[i]);
+		free_names(keys);
+	}
+	if (prune_key_links(fd, dfd) == -1)
+		log_warn("target %s: removing stale links", label);
+	if (dfd != -1)
+		close(dfd);
+	if (fsync(fd) == -1)
+		log_warn("target %s: fsync", label);
+}
+
+static void
+cleanup_name(int fd, const char *name, void *arg)
+{
+	char	cur[NAME_MAX + 1], label[NS_MAX + NAME_MAX_LEN + 2];
+
+	snprintf(label, sizeof(label), "%s/%s", (const char *)arg, name);
+	if (current_data(fd, cur, sizeof(cur)) != 1)
+		cur[0] = '\0';
+	clean_target(fd, cur, label);
+}
+
+static void
+cleanup_ns(int fd, const char *ns, void *arg)
+{
+	each_subdir(fd, valid_name, cleanup_name, (void *)ns);
+}
+
+void
+target_cleanup(struct target_root *root)
+{
+	each_subdir(root->fd, valid_ns, cleanup_ns, NULL);
+}
+
+int
+target_set_owner(struct target_root *root, const char *ns, const char *name,
+    const char *owner, int creation, char *err, size_t errlen)
+{
+	struct tgt	t = { ns, name, -1, -1, err, errlen };
+	char		buf[OWNER_MAX];
+	int		fd = -1, r, n;
+
+	if ((r = tgt_open(root, &t, 1)) != TARGET_OK)
+		goto done;
+	n = snprintf(buf, sizeof(buf), "%s\n%d\n", owner, creation);
+	if (n < 0 || (size_t)n >= sizeof(buf) || strchr(owner, '\n')) {
+		r = tgt_fail(&t, "recording owner", NULL, EINVAL);
+		goto done;
+	}
+	if (unlinkat(t.fd, OWNER_TMP, 0) == -1 && errno != ENOENT) {
+		r = tgt_fail(&t, "removing " OWNER_TMP, NULL, errno);
+		goto done;
+	}
+	fd = openat(t.fd, OWNER_TMP, O_CREAT | O_EXCL | O_WRONLY |
+	    O_NOFOLLOW | O_CLOEXEC, FILE_MODE);
+	if (fd == -1 || fchmod(fd, FILE_MODE) == -1 ||
+	    write_all(fd, (const uint8_t *)buf, (size_t)n) == -1 ||
+	    fsync(fd) == -1) {
+		r = tgt_fail(&t, "writing " OWNER_TMP, NULL, errno);
+		goto undo;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		r = tgt_fail(&t, "writing " OWNER_TMP, NULL, errno);
+		goto undo;
+	}
+	fd = -1;
+	if (renameat(t.fd, OWNER_TMP, t.fd, OWNER_FILE) == -1) {
+		r = tgt_fail(&t, "renaming " OWNER_TMP, NULL, errno);
+		goto undo;
+	}
+	if (fsync(t.fd) == -1) {
+		r = tgt_fail(&t, "fsync of target directory", NULL, errno);
+		goto done;
+	}
+	r = TARGET_OK;
+	goto done;
+ undo:
+	unlinkat(t.fd, OWNER_TMP, 0);
+ done:
+	if (fd != -1)
+		close(fd);
+	tgt_close(&t);
+	return r;
+}
+
+/* Parses "owner\ncreation\n" from buf into out; 0 or -1. */
+static int
+parse_owner(char *buf, char *out, size_t len, int *creation)
+{
+	char		*nl, *end;
+	long		 v;
+
+	if ((nl = strchr(buf, '\n')) == NULL || nl == buf)
+		return -1;
+	*nl++ = '\0';
+	if ((size_t)(nl - buf) > len)
+		return -1;
+	errno = 0;
+	v = strtol(nl, &end, 10);
+	if (errno != 0 || end == nl || strcmp(end, "\n") != 0 ||
+	    v < INT_MIN || v > INT_MAX)
+		return -1;
+	memcpy(out, buf, (size_t)(nl - buf));
+	*creation = (int)v;
+	return 0;
+}
+
+int
+target_owner(struct target_root *root, const char *ns, const char *name,
+    char *buf, size_t len, int *creation)
+{
+	char		 err[256], content[OWNER_MAX + 1];
+	struct tgt	 t = { ns, name, -1, -1, err, sizeof(err) };
+	ssize_t		 n;
+	int		 fd = -1, r;
+
+	if ((r = tgt_open(root, &t, 0)) != TARGET_OK)
+		goto done;
+	fd = openat(t.fd, OWNER_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		r = errno == ENOENT ? TARGET_ABSENT :
+		    tgt_fail(&t, "opening " OWNER_FILE, NULL, errno);
+		goto done;
+	}
+	if ((n = read_full(fd, content, sizeof(content) - 1)) == -1) {
+		r = tgt_fail(&t, "reading " OWNER_FILE, NULL, errno);
+		goto done;
+	}
+	content[n] = '\0';
+	if ((size_t)n == strlen(content) &&
+	    parse_owner(content, buf, len, creation) == 0)
+		r = TARGET_OK;
+	else
+		r = tgt_fail(&t, OWNER_FILE, "is malformed", EINVAL);
+ done:
+	if (r == TARGET_ERR)
+		log_warnx("%s", err);
+	if (fd != -1)
+		close(fd);
+	tgt_close(&t);
+	return r;
+}

@@ -1,0 +1,271 @@
+/*
+ * Tests of the status file and table: the JSON document parsed back with
+ * cJSON, the file replaced (new inode, 0600 under umask 000, a planted
+ * link or temporary not followed), errors reported, and the exact text of
+ * the table.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "status.h"
+#include "tap.h"
+
+/* snprintf for paths and messages; a truncation ends the test. */
+static void __attribute__((format(printf, 3, 4)))
+fmt(char *buf, size_t len, const char *f, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, f);
+	n = vsnprintf(buf, len, f, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len) {
+		fprintf(stderr, "path too long\n");
+		exit(99);
+	}
+}
+
+static char	base[PATH_MAX];
+
+static void
+set(struct status_entry *e, const char *kind, const char *ns,
+    const char *name, const char *store, int ready, const char *reason,
+    const char *msg)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	fmt(e->ns, sizeof(e->ns), "%s", ns);
+	fmt(e->name, sizeof(e->name), "%s", name);
+	fmt(e->store, sizeof(e->store), "%s", store);
+	fmt(e->binding, sizeof(e->binding), "%s", name);
+	e->ready = ready;
+	e->reason = reason;
+	fmt(e->message, sizeof(e->message), "%s", msg);
+}
+
+static char *
+slurp(const char *p)
+{
+	static char	buf[65536];
+	FILE		*fp;
+	size_t		 n;
+
+	if ((fp = fopen(p, "r")) == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static const char *
+str_at(cJSON *o, const char *a, const char *b, const char *c)
+{
+	cJSON	*v = o;
+
+	if (a)
+		v = cJSON_GetObjectItemCaseSensitive(v, a);
+	if (b)
+		v = cJSON_GetObjectItemCaseSensitive(v, b);
+	if (c)
+		v = cJSON_GetObjectItemCaseSensitive(v, c);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void
+test_time(void)
+{
+	char	buf[32];
+
+	is_str(status_time(0, buf, sizeof(buf)), "1970-01-01T00:00:00Z",
+	    "epoch");
+	is_str(status_time(1796292000999LL, buf, sizeof(buf)),
+	    "2026-12-03T10:00:00Z", "a time in 2026, milliseconds dropped");
+	is_str(status_time(-1, buf, sizeof(buf)), "1969-12-31T23:59:59Z",
+	    "negative times round down");
+	is_str(status_time(0, buf, 5), "", "too small a buffer gives \"\"");
+}
+
+static void
+test_json(const char *file)
+{
+	struct status_entry	 e[3];
+	cJSON			*doc, *arr, *es, *cond, *css;
+	char			*text;
+
+	set(&e[0], "ExternalSecret", "payments", "db", "vault", 1,
+	    REASON_SYNCED, "secret synced");
+	e[0].transition_ms = 1796292000000LL;
+	e[0].refresh_ms = 1796292060000LL;
+	e[0].synced_version = 42;
+	fmt(e[0].binding, sizeof(e[0].binding), "db-secret");
+	set(&e[1], "SecretStore", "payments", "vault", "", 0,
+	    REASON_INVALID_CONFIG, "quote \" and newline\n");
+	set(&e[2], "ClusterSecretStore", "", "global", "", -1,
+	    REASON_UNKNOWN, "");
+
+	is_int(status_write_file(file, e, 3), 0, "write status file");
+	text = slurp(file);
+	doc = text ? cJSON_Parse(text) : NULL;
+	ok(doc != NULL, "status file is JSON");
+	arr = cJSON_GetObjectItemCaseSensitive(doc, "externalSecrets");
+	is_int(cJSON_GetArraySize(arr), 1, "one ExternalSecret");
+	es = cJSON_GetArrayItem(arr, 0);
+	is_str(str_at(es, "metadata", "name", NULL), "db", "es name");
+	is_str(str_at(es, "metadata", "namespace", NULL), "payments",
+	    "es namespace");
+	cond = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(es, "status"), "conditions"), 0);
+	is_str(str_at(cond, "type", NULL, NULL), "Ready", "condition type");
+	is_str(str_at(cond, "status", NULL, NULL), "True", "condition status");
+	is_str(str_at(cond, "reason", NULL, NULL), "SecretSynced", "reason");
+	is_str(str_at(cond, "message", NULL, NULL), "secret synced",
+	    "message");
+	is_str(str_at(cond, "lastTransitionTime", NULL, NULL),
+	    "2026-12-03T10:00:00Z", "lastTransitionTime");
+	is_str(str_at(es, "status", "refreshTime", NULL),
+	    "2026-12-03T10:01:00Z", "refreshTime");
+	is_str(str_at(es, "status", "binding", "name"), "db-secret",
+	    "binding name");
+	is_str(str_at(es, "status", "syncedResourceVersion", NULL), "42",
+	    "syncedResourceVersion");
+
+	arr = cJSON_GetObjectItemCaseSensitive(doc, "secretStores");
+	is_int(cJSON_GetArraySize(arr), 1, "one SecretStore");
+	cond = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0),
+	    "status"), "conditions"), 0);
+	is_str(str_at(cond, "status", NULL, NULL), "False", "store False");
+	is_str(str_at(cond, "message", NULL, NULL), "quote \" and newline\n",
+	    "message escaped and read back intact");
+	ok(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cond,
+	    "lastTransitionTime")), "unset transition time is null");
+
+	arr = cJSON_GetObjectItemCaseSensitive(doc, "clusterSecretStores");
+	is_int(cJSON_GetArraySize(arr), 1, "one ClusterSecretStore");
+	css = cJSON_GetArrayItem(arr, 0);
+	ok(str_at(css, "metadata", "namespace", NULL) == NULL,
+	    "cluster store has no namespace");
+	cond = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(css, "status"), "conditions"), 0);
+	is_str(str_at(cond, "status", NULL, NULL), "Unknown", "store Unknown");
+	cJSON_Delete(doc);
+}
+
+static void
+test_atomic(const char *file)
+{
+	struct status_entry	e;
+	struct stat		st1, st2;
+	char			tmp[PATH_MAX], victim[PATH_MAX];
+	FILE			*fp;
+
+	set(&e, "ExternalSecret", "ns", "a", "s", 1, REASON_SYNCED, "");
+	chmod(file, 0644);
+	stat(file, &st1);
+	is_int(status_write_file(file, &e, 1), 0, "rewrite status file");
+	stat(file, &st2);
+	ok(st1.st_ino != st2.st_ino, "file replaced, not rewritten in place");
+	is_int(st2.st_mode & 07777, 0600, "0600 under umask 000");
+
+	/* A link planted at the file's name is replaced, not followed. */
+	fmt(victim, sizeof(victim), "%s/victim", base);
+	fp = fopen(victim, "w");
+	fputs("PRECIOUS", fp);
+	fclose(fp);
+	unlink(file);
+	symlink(victim, file);
+	is_int(status_write_file(file, &e, 1), 0, "write over a link");
+	is_str(slurp(victim), "PRECIOUS", "link target untouched");
+	lstat(file, &st2);
+	ok(S_ISREG(st2.st_mode), "status file is a regular file again");
+
+	/* So is a link planted at the temporary's name. */
+	fmt(tmp, sizeof(tmp), "%s.tmp", file);
+	symlink(victim, tmp);
+	is_int(status_write_file(file, &e, 1), 0, "write past a planted tmp");
+	is_str(slurp(victim), "PRECIOUS", "planted tmp not followed");
+	ok(access(tmp, F_OK) == -1, "no temporary left");
+
+	fmt(tmp, sizeof(tmp), "%s/missing/status.json", base);
+	errno = 0;
+	ok(status_write_file(tmp, &e, 1) == -1 && errno == ENOENT,
+	    "missing directory: -1 with ENOENT");
+	ok(status_write_file(base, &e, 1) == -1, "directory as file: -1");
+}
+
+static void
+test_table(void)
+{
+	struct status_entry	 e[5];
+	char			*buf = NULL;
+	size_t			 len = 0;
+	FILE			*fp;
+
+	set(&e[0], "ExternalSecret", "prod", "web", "vault", 1,
+	    REASON_SYNCED, "secret synced");
+	set(&e[1], "SecretStore", "prod", "vault", "", 1, REASON_VALID, "");
+	set(&e[2], "ExternalSecret", "dev", "zeta", "fake-store", 0,
+	    REASON_SYNC_ERROR, "could not get secret data from provider");
+	set(&e[3], "ExternalSecret", "dev", "api", "fake-store", -1,
+	    REASON_SYNC_ERROR, "two\nlines");
+	set(&e[4], "ClusterSecretStore", "", "global", "", 1,
+	    REASON_VALID, "");
+	fp = open_memstream(&buf, &len);
+	status_print_table(fp, e, 5);
+	fclose(fp);
+	is_str(buf,
+	    "NAMESPACE   NAME   STORE        READY     REASON              "
+	    "MESSAGE\n"
+	    "dev         api    fake-store   Unknown   SecretSyncedError   "
+	    "two?lines\n"
+	    "dev         zeta   fake-store   False     SecretSyncedError   "
+	    "could not get secret data from provider\n"
+	    "prod        web    vault        True      SecretSynced        "
+	    "secret synced\n",
+	    "table of ExternalSecrets, sorted, sized to content");
+	free(buf);
+
+	buf = NULL;
+	fp = open_memstream(&buf, &len);
+	status_print_table(fp, e, 0);
+	fclose(fp);
+	is_str(buf, "NAMESPACE   NAME   STORE   READY   REASON   MESSAGE\n",
+	    "empty table: header only");
+	free(buf);
+}
+
+int
+main(void)
+{
+	char	file[PATH_MAX + 32], cmd[PATH_MAX + 16];
+
+	umask(0);
+	fmt(base, sizeof(base), "%s/test_status.XXXXXX",
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(base) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	fmt(file, sizeof(file), "%s/status.json", base);
+	test_time();
+	test_json(file);
+	test_atomic(file);
+	test_table();
+	fmt(cmd, sizeof(cmd), "rm -rf '%s'", base);
+	if (system(cmd) != 0)
+		diag("could not remove the scratch directory");
+	return tap_done();
+}
