@@ -294,6 +294,40 @@ is_dot(const char *s)
 }
 
 /*
+ * Calls fn(fd, name, arg) for each entry of the directory fd but "." and
+ * "..".  fn returns 0, or an errno value: the walk goes on and the first
+ * such value is kept.  Returns 0, or -1 with errno set to that value or to
+ * the error of reading the directory.
+ */
+static int
+each_entry(int fd, int (*fn)(int, const char *, void *), void *arg)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 e = 0, r;
+
+	if ((d = dir_stream(fd)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (is_dot(de->d_name))
+			continue;
+		if ((r = fn(fd, de->d_name, arg)) != 0 && e == 0)
+			e = r;
+	}
+	closedir(d);
+	errno = e;
+	return e ? -1 : 0;
+}
+
+static int
+unlink_entry(int fd, const char *name, void *arg)
+{
+	if (unlinkat(fd, name, 0) == -1 && errno != ENOENT)
+		return errno;
+	return 0;
+}
+
+/*
  * Reads the link name under fd into buf.  Returns 1, 0 when absent or not
  * a link, -1 on error.
  */
@@ -328,26 +362,13 @@ current_data(int fd, char *buf, size_t len)
 static int
 remove_data_dir(int fd, const char *name)
 {
-	struct dirent	*de;
-	DIR		*d;
-	int		 dfd, made, e = 0;
+	int	dfd, made, e = 0;
 
 	dfd = open_subdir(fd, name, 0, &made);
 	if (dfd == -1)
 		return errno == ENOENT ? 0 : -1;
-	if ((d = dir_stream(dfd)) == NULL) {
+	if (each_entry(dfd, unlink_entry, NULL) == -1)
 		e = errno;
-		goto done;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (is_dot(de->d_name))
-			continue;
-		if (unlinkat(dfd, de->d_name, 0) == -1 && errno != ENOENT &&
-		    e == 0)
-			e = errno;
-	}
-	closedir(d);
- done:
 	close(dfd);
 	if (e == 0 && unlinkat(fd, name, AT_REMOVEDIR) == -1 &&
 	    errno != ENOENT)
@@ -360,13 +381,14 @@ remove_data_dir(int fd, const char *name)
 static int
 put_link(int fd, const char *dest, const char *tmp, const char *name)
 {
+	int	e;
+
 	if (unlinkat(fd, tmp, 0) == -1 && errno != ENOENT)
 		return -1;
 	if (symlinkat(dest, fd, tmp) == -1)
 		return -1;
 	if (renameat(fd, tmp, fd, name) == -1) {
-		int e = errno;
-
+		e = errno;
 		unlinkat(fd, tmp, 0);
 		errno = e;
 		return -1;
@@ -403,29 +425,23 @@ ensure_key_link(int fd, const char *key)
  * alone: they are not ours.
  */
 static int
+prune_link(int fd, const char *name, void *arg)
+{
+	struct stat	st;
+	int		dfd = *(int *)arg;
+
+	if (strncmp(name, "..", 2) == 0 || !key_linked(fd, name))
+		return 0;
+	if (dfd != -1 && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode))
+		return 0;
+	return unlink_entry(fd, name, NULL);
+}
+
+static int
 prune_key_links(int fd, int dfd)
 {
-	struct dirent	*de;
-	struct stat	 st;
-	DIR		*d;
-	int		 e = 0;
-
-	if ((d = dir_stream(fd)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "..", 2) == 0 || is_dot(de->d_name) ||
-		    !key_linked(fd, de->d_name))
-			continue;
-		if (dfd != -1 && fstatat(dfd, de->d_name, &st,
-		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-			continue;
-		if (unlinkat(fd, de->d_name, 0) == -1 && errno != ENOENT &&
-		    e == 0)
-			e = errno;
-	}
-	closedir(d);
-	errno = e;
-	return e ? -1 : 0;
+	return each_entry(fd, prune_link, &dfd);
 }
 
 /* Orders item pointers by key. */
@@ -464,9 +480,9 @@ check_items(struct tgt *t, const struct target_data *data,
 	qsort(v, data->nitems, sizeof(*v), item_cmp);
 	for (i = 1; i < data->nitems; i++) {
 		if (strcmp(v[i - 1]->key, v[i]->key) == 0) {
-			free(v);
 			snprintf(t->err, t->errlen, "target %s/%s: duplicate "
 			    "key \"%s\"", t->ns, t->name, v[i]->key);
+			free(v);
 			return TARGET_ERR;
 		}
 	}
@@ -506,39 +522,28 @@ same_file(int dfd, const struct result_item *it)
 	return same;
 }
 
-/* Counts the entries of a directory other than "." and "..", or -1. */
-static ssize_t
-count_entries(int fd)
-{
-	struct dirent	*de;
-	DIR		*d;
-	ssize_t		 n = 0;
+struct count {
+	int	links;		/* count only links "<k>" -> "..data/<k>" */
+	size_t	n;
+};
 
-	if ((d = dir_stream(fd)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (!is_dot(de->d_name))
-			n++;
-	closedir(d);
-	return n;
+static int
+count_entry(int fd, const char *name, void *arg)
+{
+	struct count	*c = arg;
+
+	if (!c->links || (strncmp(name, "..", 2) != 0 && key_linked(fd, name)))
+		c->n++;
+	return 0;
 }
 
-/* Counts the links "<k>" -> "..data/<k>" of a target directory, or -1. */
-static ssize_t
-count_key_links(int fd)
+/* Whether directory fd holds exactly n entries (or key links). */
+static int
+has_entries(int fd, int links, size_t n)
 {
-	struct dirent	*de;
-	DIR		*d;
-	ssize_t		 n = 0;
+	struct count	c = { links, 0 };
 
-	if ((d = dir_stream(fd)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, "..", 2) != 0 &&
-		    !is_dot(de->d_name) && key_linked(fd, de->d_name))
-			n++;
-	closedir(d);
-	return n;
+	return each_entry(fd, count_entry, &c) == 0 && c.n == n;
 }
 
 /*
@@ -555,12 +560,12 @@ unchanged(struct tgt *t, const char *cur, const struct result_item **v,
 	dfd = open_subdir(t->fd, cur, 0, &made);
 	if (dfd == -1)
 		return 0;
-	if (count_entries(dfd) != (ssize_t)n)
+	if (!has_entries(dfd, 0, n))
 		goto done;
 	for (i = 0; i < n; i++)
 		if (!same_file(dfd, v[i]) || !key_linked(t->fd, v[i]->key))
 			goto done;
-	same = count_key_links(t->fd) == (ssize_t)n;
+	same = has_entries(t->fd, 1, n);
  done:
 	close(dfd);
 	return same;
@@ -704,7 +709,30 @@ link_keys(struct tgt *t, const char *dname, const struct result_item **v,
 	return r;
 }
 
-/* Steps 2 to 4, from the old data directory old ("" if none). */
+static void	clean_target(int fd, const char *cur, const char *label);
+
+/*
+ * Switches a target back to its old data directory old ("" if none) after
+ * a failure that followed the switch, and repairs its links; best effort.
+ */
+static void
+roll_back(struct tgt *t, const char *old)
+{
+	char	label[NS_MAX + NAME_MAX_LEN + 2];
+
+	snprintf(label, sizeof(label), "%s/%s", t->ns, t->name);
+	if (old[0] != '\0' ? put_link(t->fd, old, DATA_TMP, DATA_LINK) == -1 :
+	    unlinkat(t->fd, DATA_LINK, 0) == -1)
+		log_warn("target %s: switching back to the old version",
+		    label);
+	clean_target(t->fd, old, label);
+}
+
+/*
+ * Steps 2 to 4, from the old data directory old ("" if none).  Any failure
+ * leaves the old version: before the switch by removing the new data
+ * directory, after it by switching back.
+ */
 static int
 replace(struct tgt *t, const char *old, const struct result_item **v,
     size_t n)
@@ -721,9 +749,13 @@ replace(struct tgt *t, const char *old, const struct result_item **v,
 		goto undo;
 	}
 	if (fsync(t->fd) == -1)
-		return tgt_fail(t, "fsync of target directory", NULL, errno);
-	if ((r = link_keys(t, dname, v, n)) != TARGET_OK)
+		r = tgt_fail(t, "fsync of target directory", NULL, errno);
+	else
+		r = link_keys(t, dname, v, n);
+	if (r != TARGET_OK) {
+		roll_back(t, old);
 		return r;
+	}
 	if (old[0] != '\0' && strcmp(old, dname) != 0 &&
 	    remove_data_dir(t->fd, old) == -1)
 		log_warn("target %s/%s: removing old data directory", t->ns,
@@ -857,45 +889,33 @@ name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Lists the key names of a data directory, sorted; NULL-terminated. */
-static char **
-list_keys(int dfd, size_t *n)
-{
-	struct dirent	*de;
-	DIR		*d;
-	char		**v = NULL, **nv;
-	size_t		 cap = 0;
+/* Key names of a data directory: a NULL-terminated, growing vector. */
+struct names {
+	char	**v;
+	size_t	  n;
+	size_t	  cap;
+};
 
-	*n = 0;
-	if ((d = dir_stream(dfd)) == NULL)
-		return NULL;
-	while ((de = readdir(d)) != NULL) {
-		if (!valid_key(de->d_name))
-			continue;
-		if (*n + 1 >= cap) {
-			if (cap >= RESULT_MAX_ITEMS)
-				goto fail;
-			cap = cap ? cap * 2 : 16;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
-				goto fail;
-			v = nv;
-		}
-		if ((v[*n] = strdup(de->d_name)) == NULL)
-			goto fail;
-		v[++*n] = NULL;
+static int
+add_name(int fd, const char *name, void *arg)
+{
+	struct names	*nm = arg;
+	char		**nv;
+
+	if (!valid_key(name))
+		return 0;
+	if (nm->n + 1 >= nm->cap) {
+		if (nm->cap >= RESULT_MAX_ITEMS)
+			return E2BIG;
+		nm->cap = nm->cap ? nm->cap * 2 : 16;
+		if ((nv = realloc(nm->v, nm->cap * sizeof(*nv))) == NULL)
+			return ENOMEM;
+		nm->v = nv;
 	}
-	closedir(d);
-	if (v == NULL && (v = calloc(1, sizeof(*v))) == NULL)
-		return NULL;
-	qsort(v, *n, sizeof(*v), name_cmp);
-	return v;
- fail:
-	closedir(d);
-	while (*n > 0)
-		free(v[--*n]);
-	free(v);
-	errno = ENOMEM;
-	return NULL;
+	if ((nm->v[nm->n] = strdup(name)) == NULL)
+		return ENOMEM;
+	nm->v[++nm->n] = NULL;
+	return 0;
 }
 
 static void
@@ -906,6 +926,24 @@ free_names(char **v)
 	for (i = 0; v != NULL && v[i] != NULL; i++)
 		free(v[i]);
 	free(v);
+}
+
+/* Lists the key names of a data directory, sorted; NULL-terminated. */
+static char **
+list_keys(int dfd, size_t *n)
+{
+	struct names	nm = { NULL, 0, 0 };
+
+	*n = 0;
+	if (each_entry(dfd, add_name, &nm) == -1) {
+		free_names(nm.v);
+		return NULL;
+	}
+	if (nm.v == NULL && (nm.v = calloc(1, sizeof(*nm.v))) == NULL)
+		return NULL;
+	qsort(nm.v, nm.n, sizeof(*nm.v), name_cmp);
+	*n = nm.n;
+	return nm.v;
 }
 
 int
@@ -974,30 +1012,21 @@ target_data_free(struct target_data *d)
 
 /* Removes every entry of the target directory; data directories too. */
 static int
+remove_entry(int fd, const char *name, void *arg)
+{
+	struct stat	st;
+
+	if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return errno == ENOENT ? 0 : errno;
+	if (S_ISDIR(st.st_mode) && is_data_dir_name(name))
+		return remove_data_dir(fd, name) == -1 ? errno : 0;
+	return unlink_entry(fd, name, NULL);
+}
+
+static int
 empty_target_dir(int fd)
 {
-	struct dirent	*de;
-	struct stat	 st;
-	DIR		*d;
-	int		 e = 0;
-
-	if ((d = dir_stream(fd)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (is_dot(de->d_name))
-			continue;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-			continue;
-		if (S_ISDIR(st.st_mode) && is_data_dir_name(de->d_name)) {
-			if (remove_data_dir(fd, de->d_name) == -1 && e == 0)
-				e = errno;
-		} else if (unlinkat(fd, de->d_name, 0) == -1 &&
-		    errno != ENOENT && e == 0)
-			e = errno;
-	}
-	closedir(d);
-	errno = e;
-	return e ? -1 : 0;
+	return each_entry(fd, remove_entry, NULL);
 }
 
 int
@@ -1031,6 +1060,29 @@ target_delete(struct target_root *root, const char *ns, const char *name,
 	return r;
 }
 
+struct subdirs {
+	int	(*valid)(const char *);
+	void	(*fn)(int fd, const char *name, void *arg);
+	void	*arg;
+};
+
+static int
+visit_subdir(int fd, const char *name, void *arg)
+{
+	struct subdirs	*sd = arg;
+	struct stat	 st;
+	int		 sub, made;
+
+	if (!sd->valid(name) || fstatat(fd, name, &st,
+	    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode))
+		return 0;
+	if ((sub = open_subdir(fd, name, 0, &made)) == -1)
+		return 0;
+	sd->fn(sub, name, sd->arg);
+	close(sub);
+	return 0;
+}
+
 /*
  * Calls fn for every directory under fd whose name passes valid; the
  * directory is opened (mode tightened) and handed to fn.
@@ -1039,23 +1091,9 @@ static void
 each_subdir(int fd, int (*valid)(const char *),
     void (*fn)(int fd, const char *name, void *arg), void *arg)
 {
-	struct dirent	*de;
-	struct stat	 st;
-	DIR		*d;
-	int		 sub, made;
+	struct subdirs	sd = { valid, fn, arg };
 
-	if ((d = dir_stream(fd)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (!valid(de->d_name) || fstatat(fd, de->d_name, &st,
-		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode))
-			continue;
-		if ((sub = open_subdir(fd, de->d_name, 0, &made)) == -1)
-			continue;
-		fn(sub, de->d_name, arg);
-		close(sub);
-	}
-	closedir(d);
+	(void)each_entry(fd, visit_subdir, &sd);
 }
 
 struct list_arg {
@@ -1092,80 +1130,68 @@ target_list(struct target_root *root,
 }
 
 /* Tightens the modes of the current data directory and its files. */
-static void
-tighten_data(int fd, const char *cur)
+static int
+tighten_file(int fd, const char *name, void *arg)
 {
-	struct dirent	*de;
-	DIR		*d;
-	int		 dfd, kfd, made;
+	int	kfd;
 
-	if ((dfd = open_subdir(fd, cur, 0, &made)) == -1)
-		return;
-	if ((d = dir_stream(dfd)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (is_dot(de->d_name))
-				continue;
-			kfd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW |
-			    O_NONBLOCK | O_CLOEXEC);
-			if (kfd == -1)
-				continue;
-			(void)fix_mode(kfd, FILE_MODE);
-			close(kfd);
-		}
-		closedir(d);
+	kfd = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (kfd != -1) {
+		(void)fix_mode(kfd, FILE_MODE);
+		close(kfd);
 	}
-	close(dfd);
+	return 0;
+}
+
+/* Links key name of data directory dfd in the target directory *arg. */
+static int
+link_entry(int dfd, const char *name, void *arg)
+{
+	int	fd = *(int *)arg;
+
+	if (!valid_key(name))
+		return 0;
+	(void)tighten_file(dfd, name, NULL);
+	return ensure_key_link(fd, name) == -1 ? errno : 0;
+}
+
+struct clean {
+	const char	*cur;		/* current data directory or "" */
+	const char	*label;		/* "ns/name", for messages */
+};
+
+/* Removes one entry of a target directory if it is a temporary. */
+static int
+clean_entry(int fd, const char *name, void *arg)
+{
+	struct clean	*c = arg;
+	struct stat	 st;
+
+	if (strcmp(name, DATA_TMP) == 0 || strcmp(name, KEY_TMP) == 0 ||
+	    strcmp(name, OWNER_TMP) == 0) {
+		if (unlinkat(fd, name, 0) == -1)
+			log_warn("target %s: removing %s", c->label, name);
+	} else if (strcmp(name, OWNER_FILE) == 0)
+		(void)tighten_file(fd, name, NULL);
+	else if (is_data_dir_name(name) && strcmp(name, c->cur) != 0 &&
+	    fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode) && remove_data_dir(fd, name) == -1)
+		log_warn("target %s: removing %s", c->label, name);
+	return 0;
 }
 
 /* Removes the temporaries of one target and repairs its key links. */
 static void
 clean_target(int fd, const char *cur, const char *label)
 {
-	struct dirent	*de;
-	struct stat	 st;
-	DIR		*d;
-	char		**keys;
-	size_t		 n, i;
-	int		 dfd = -1, made, kfd;
+	struct clean	c = { cur, label };
+	int		dfd = -1, made;
 
-	if ((d = dir_stream(fd)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, DATA_TMP) == 0 ||
-		    strcmp(de->d_name, KEY_TMP) == 0 ||
-		    strcmp(de->d_name, OWNER_TMP) == 0) {
-			if (unlinkat(fd, de->d_name, 0) == -1)
-				log_warn("target %s: removing %s", label,
-				    de->d_name);
-		} else if (strcmp(de->d_name, OWNER_FILE) == 0) {
-			kfd = openat(fd, de->d_name, O_RDONLY | O_NOFOLLOW |
-			    O_NONBLOCK | O_CLOEXEC);
-			if (kfd != -1) {
-				(void)fix_mode(kfd, FILE_MODE);
-				close(kfd);
-			}
-		} else if (is_data_dir_name(de->d_name) &&
-		    strcmp(de->d_name, cur) != 0 &&
-		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISDIR(st.st_mode)) {
-			if (remove_data_dir(fd, de->d_name) == -1)
-				log_warn("target %s: removing %s", label,
-				    de->d_name);
-		}
-	}
-	closedir(d);
-
-	if (cur[0] != '\0') {
-		tighten_data(fd, cur);
-		dfd = open_subdir(fd, cur, 0, &made);
-	}
-	if (dfd != -1 && (keys = list_keys(dfd, &n)) != NULL) {
-		for (i = 0; i < n; i++)
-			if (ensure_key_link(fd, keys[i]) == -1)
-				log_warn("target %s: linking %s", label,
-				    keys[i]);
-		free_names(keys);
-	}
+	(void)each_entry(fd, clean_entry, &c);
+	if (cur[0] != '\0' && (dfd = open_subdir(fd, cur, 0, &made)) != -1 &&
+	    each_entry(dfd, link_entry, &fd) == -1)
+		log_warn("target %s: linking keys", label);
 	if (prune_key_links(fd, dfd) == -1)
 		log_warn("target %s: removing stale links", label);
 	if (dfd != -1)

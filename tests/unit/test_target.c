@@ -450,7 +450,8 @@ test_invalid(struct target_root *root)
 
 /*
  * An fsync failing at each step of a write: before ..data is switched the
- * old version stays and no temporary is left.
+ * new data directory is dropped, after it the old one is switched back;
+ * either way the old version stays and no temporary is left.
  */
 static void
 test_eio(struct target_root *root)
@@ -461,8 +462,11 @@ test_eio(struct target_root *root)
 	int		 changed, at, r;
 
 	write_kv(root, "ns", "eio", v1, 2, &changed, err, sizeof(err));
-	/* Two key files and the data directory are fsynced before the swap. */
-	for (at = 1; at <= 3; at++) {
+	/*
+	 * Two key files and the data directory are fsynced before the swap,
+	 * the target directory twice after it.
+	 */
+	for (at = 1; at <= 5; at++) {
 		fsync_calls = 0;
 		fsync_fail_at = at;
 		r = write_kv(root, "ns", "eio", v2, 2, &changed, err,
@@ -478,6 +482,9 @@ test_eio(struct target_root *root)
 		    "old version intact after EIO at fsync %d", at);
 		is_int(count_data_dirs(path("ns/eio")), 1,
 		    "unfinished data directory removed");
+		ok(mode_of(path("ns/eio/..data_tmp")) == -1 &&
+		    mode_of(path("ns/eio/..key_tmp")) == -1,
+		    "no temporary link left");
 	}
 	is_int(write_kv(root, "ns", "eio", v2, 2, &changed, err, sizeof(err)),
 	    TARGET_OK, "write succeeds once fsync works");
