@@ -126,5 +126,7 @@ int	loader_load_file(const char *path, struct provider *out, char *why,
 	    size_t whylen);
 const struct provider *loader_find(const struct provider_set *set,
 	    const char *name);
+/* Frees what a set holds (paths, descriptor copies); modules stay loaded. */
+void	loader_free(struct provider_set *set);
 
 #endif /* XS_HOST_H */
