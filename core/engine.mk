@@ -14,3 +14,17 @@ tests_unit_test_ratelimit_LDADD = $(unit_libs)
 tests_unit_test_metrics_CPPFLAGS = $(unit_cppflags)
 tests_unit_test_metrics_LDADD = $(unit_libs) $(CURL_LIBS)
 # --- end sched ---
+
+# --- engine: the reconciler (engineer "engine") ---
+libxscore_la_SOURCES += core/reconcile.c
+libxscore_la_SOURCES += core/reconcile_data.c
+libxscore_la_SOURCES += core/reconcile_int.h
+libxscore_la_SOURCES += core/reconcile_metrics.c
+libxscore_la_SOURCES += core/reconcile_store.c
+libxscore_la_SOURCES += core/reconcile_sync.c
+
+check_PROGRAMS += tests/unit/test_reconcile
+TESTS += tests/unit/test_reconcile
+tests_unit_test_reconcile_CPPFLAGS = $(unit_cppflags)
+tests_unit_test_reconcile_LDADD = $(unit_libs)
+# --- end engine ---

@@ -1,0 +1,633 @@
+/*
+ * The sync of one ExternalSecret, as a worker runs it once the scheduler
+ * has handed it over and its store has been resolved (reconcile.c).
+ *
+ * 1. Fetch: dataFrom entries in order, then data[], each through
+ *    reconcile_fetch (rate-limited, shared with identical fetches).  Keys
+ *    from dataFrom are renamed by rewrite[] or, without rewrites, made
+ *    valid by conversionStrategy; values are decoded by decodingStrategy.
+ *    A later key replaces an earlier one.  Everything lands in secure
+ *    memory.
+ * 2. Not found: deletionPolicy decides.  Retain makes it an error; Delete
+ *    deletes the target once all of its data is gone (an error while only
+ *    part is); Merge drops the missing keys.
+ * 3. Write, under the target's lock: creationPolicy decides how (Owner and
+ *    Orphan own the target, Merge and CreateOrMerge merge into it, None
+ *    writes nothing), immutable refuses a change, and target_write skips a
+ *    write whose content is the same.
+ *
+ * Any error leaves the target exactly as it was: nothing is written until
+ * every fetch has succeeded.  The status message is one of ESO's stable
+ * messages; the detail (which key, what the provider said) goes to the log
+ * through job->detail.  Provider messages are never secret material by the
+ * ABI's contract, and values never leave secure memory except into the
+ * target.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "manifest.h"
+#include "reconcile_int.h"
+
+#define MSG_SYNCED	"secret synced"
+#define MSG_GET_FAILED	"could not get secret data from provider"
+#define MSG_UPDATE	"could not update secret"
+#define MSG_IMMUTABLE	"could not update secret, target is immutable"
+#define MSG_OWNED	"target is owned by another ExternalSecret"
+#define MSG_DELETE	"could not delete secret"
+#define MSG_DELETED	"secret deleted due to DeletionPolicy=Delete"
+#define MSG_MISSING	"secret will not be created due to CreationPolicy=Merge"
+
+/* The target data being assembled: keys malloc'ed, values secure. */
+struct rc_data {
+	struct result_item *items;
+	size_t		 n;
+	size_t		 cap;
+};
+
+static void __attribute__((format(printf, 4, 5)))
+job_fail(struct rc_job *job, const char *reason, const char *message,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	job->ready = 0;
+	job->reason = reason;
+	snprintf(job->message, sizeof(job->message), "%s", message);
+	va_start(ap, fmt);
+	vsnprintf(job->detail, sizeof(job->detail), fmt, ap);
+	va_end(ap);
+}
+
+static void
+job_done(struct rc_job *job, const char *reason, const char *message)
+{
+	job->ready = 1;
+	job->reason = reason;
+	snprintf(job->message, sizeof(job->message), "%s", message);
+	job->detail[0] = '\0';
+}
+
+static void
+data_free(struct rc_data *d)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->n; i++) {
+		free(d->items[i].key);
+		xs_secure_free(d->items[i].data);
+	}
+	free(d->items);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Adds or replaces key (both arguments taken).  0 or -1. */
+static int
+data_put(struct rc_data *d, char *key, uint8_t *val, size_t len)
+{
+	struct result_item	*ni;
+	size_t			 i, ncap;
+
+	for (i = 0; i < d->n; i++) {
+		if (strcmp(d->items[i].key, key) == 0) {
+			free(key);
+			xs_secure_free(d->items[i].data);
+			d->items[i].data = val;
+			d->items[i].len = len;
+			return 0;
+		}
+	}
+	if (d->n == d->cap) {
+		ncap = d->cap ? d->cap * 2 : 8;
+		if ((ni = reallocarray(d->items, ncap, sizeof(*ni))) == NULL) {
+			free(key);
+			xs_secure_free(val);
+			return -1;
+		}
+		d->items = ni;
+		d->cap = ncap;
+	}
+	d->items[d->n].key = key;
+	d->items[d->n].data = val;
+	d->items[d->n].len = len;
+	d->n++;
+	return 0;
+}
+
+static int
+item_cmp(const void *a, const void *b)
+{
+	const struct result_item *x = a, *y = b;
+
+	return strcmp(x->key, y->key);
+}
+
+/* Whether two item lists hold the same keys and bytes (sorts both). */
+static int
+items_same(struct result_item *a, size_t na, struct result_item *b,
+    size_t nb)
+{
+	size_t	 i;
+
+	if (na != nb)
+		return 0;
+	qsort(a, na, sizeof(*a), item_cmp);
+	qsort(b, nb, sizeof(*b), item_cmp);
+	for (i = 0; i < na; i++) {
+		if (strcmp(a[i].key, b[i].key) != 0 || a[i].len != b[i].len ||
+		    (a[i].len > 0 && memcmp(a[i].data, b[i].data,
+		    a[i].len) != 0))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+remote_ref(const struct remote_ref *in, struct xs_remote_ref *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->metadata = in->metadata;
+	out->key = in->key;
+	out->property = in->property;
+	out->version = in->version;
+}
+
+/* Renames or converts a dataFrom key; NULL with job failed. */
+static char *
+data_from_key(struct rc_job *job, const struct es_data_from *df, size_t i,
+    const char *key)
+{
+	char	*nk, err[128];
+
+	if (df->nrewrites > 0) {
+		nk = reconcile_rewrite(df->rewrites, df->nrewrites, key, err,
+		    sizeof(err));
+		if (nk == NULL) {
+			job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+			    "dataFrom[%zu]: %s", i, err);
+			return NULL;
+		}
+	} else if ((nk = reconcile_convert(df->ref.conversion, key)) ==
+	    NULL) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+		    "dataFrom[%zu]: key too long", i);
+		return NULL;
+	}
+	if (!name_is_secret_key(nk) || strlen(nk) > 253) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+		    "dataFrom[%zu]: key \"%.64s\" is not a valid secret key",
+		    i, nk);
+		free(nk);
+		return NULL;
+	}
+	return nk;
+}
+
+/* Puts a fetched value under key (taken), decoded; -1 with job failed. */
+static int
+put_decoded(struct rc_job *job, struct rc_data *d, char *key,
+    const struct result_item *it, int decoding, const char *where)
+{
+	uint8_t	*val;
+	size_t	 len;
+
+	if (reconcile_decode(job->r->cfg.host, decoding, it->data, it->len,
+	    &val, &len) == -1) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+		    "%s: value of key \"%.64s\" cannot be decoded", where, key);
+		free(key);
+		return -1;
+	}
+	if (data_put(d, key, val, len) == -1) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+		    "%s: out of memory", where);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Handles a fetch's status: 0 to use the result, 1 when the remote data
+ * does not exist and deletionPolicy lets the sync go on without it, -1
+ * with the job failed.
+ */
+static int
+fetch_status(struct rc_job *job, int32_t rc, const char *what,
+    const char *err, int *missing)
+{
+	if (rc == XS_OK)
+		return 0;
+	if (rc == XS_ERR_NOT_FOUND && job->es->deletion != DELETE_RETAIN) {
+		(*missing)++;
+		return 1;
+	}
+	job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED, "%s: %s", what, err);
+	return -1;
+}
+
+static int
+fetch_data_from(struct rc_job *job, size_t i, struct rc_data *d,
+    int *missing)
+{
+	const struct es_data_from	*df = &job->es->data_from[i];
+	struct xs_remote_ref		 ref;
+	struct xs_find			 find;
+	struct xs_tag			*tags = NULL;
+	struct rc_fetch			*f = NULL;
+	char				 what[320], err[DIAG_MSG_MAX], *key;
+	size_t				 k;
+	int32_t				 rc;
+	int				 ret = -1;
+
+	if (df->type == DATAFROM_EXTRACT) {
+		remote_ref(&df->ref, &ref);
+		snprintf(what, sizeof(what), "dataFrom[%zu].extract %.256s",
+		    i, df->ref.key);
+		rc = reconcile_fetch(job->r, job->gen, CALL_GET_MAP, &ref,
+		    NULL, &f, err, sizeof(err));
+	} else {
+		memset(&find, 0, sizeof(find));
+		find.size = sizeof(find);
+		find.name_regexp = df->find_name;
+		find.path = df->find_path;
+		if (df->nfind_tags > 0) {
+			tags = calloc(df->nfind_tags, sizeof(*tags));
+			if (tags == NULL) {
+				job_fail(job, REASON_SYNC_ERROR,
+				    MSG_GET_FAILED, "out of memory");
+				return -1;
+			}
+			for (k = 0; k < df->nfind_tags; k++) {
+				tags[k].key = df->find_tags[k].key;
+				tags[k].value = df->find_tags[k].value;
+			}
+		}
+		find.tags = tags;
+		find.ntags = df->nfind_tags;
+		snprintf(what, sizeof(what), "dataFrom[%zu].find", i);
+		rc = reconcile_fetch(job->r, job->gen, CALL_FIND, NULL, &find,
+		    &f, err, sizeof(err));
+	}
+	switch (fetch_status(job, rc, what, err, missing)) {
+	case 1:
+		ret = 0;
+		/* FALLTHROUGH */
+	case -1:
+		goto out;
+	}
+	for (k = 0; k < f->res.nitems; k++) {
+		if (f->res.items[k].key == NULL)
+			continue;
+		if ((key = data_from_key(job, df, i, f->res.items[k].key)) ==
+		    NULL)
+			goto out;
+		if (put_decoded(job, d, key, &f->res.items[k],
+		    df->ref.decoding, what) == -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	reconcile_fetch_release(job->r, f);
+	free(tags);
+	return ret;
+}
+
+static int
+fetch_data(struct rc_job *job, size_t i, struct rc_data *d, int *missing)
+{
+	const struct es_data	*ed = &job->es->data[i];
+	struct xs_remote_ref	 ref;
+	struct rc_fetch		*f = NULL;
+	char			 what[320], err[DIAG_MSG_MAX], *key;
+	int32_t			 rc;
+	int			 ret = -1;
+
+	remote_ref(&ed->ref, &ref);
+	snprintf(what, sizeof(what), "data[%zu] %.256s", i, ed->ref.key);
+	rc = reconcile_fetch(job->r, job->gen, CALL_GET, &ref, NULL, &f, err,
+	    sizeof(err));
+	switch (fetch_status(job, rc, what, err, missing)) {
+	case 1:
+		ret = 0;
+		/* FALLTHROUGH */
+	case -1:
+		goto out;
+	}
+	if (!f->res.has_value || f->res.nitems == 0) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+		    "%s: the provider returned no value", what);
+		goto out;
+	}
+	if ((key = strdup(ed->secret_key)) == NULL) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+		    "out of memory");
+		goto out;
+	}
+	ret = put_decoded(job, d, key, &f->res.items[0], ed->ref.decoding,
+	    what);
+out:
+	reconcile_fetch_release(job->r, f);
+	return ret;
+}
+
+static void
+owner_name(const struct externalsecret *es, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", es->ns, es->name);
+}
+
+/* Whether writing items would change an immutable target. */
+static int
+immutable_conflict(struct rc_job *job, struct result_item *items, size_t n)
+{
+	const struct externalsecret	*es = job->es;
+	struct target_data		 cur;
+	char				 err[256];
+	int				 rc, same;
+
+	memset(&cur, 0, sizeof(cur));
+	rc = target_read(job->r->cfg.targets, es->ns, es->target_name, &cur,
+	    err, sizeof(err));
+	if (rc != TARGET_OK)
+		return 0;
+	same = items_same(items, n, cur.items, cur.nitems);
+	target_data_free(&cur);
+	return !same;
+}
+
+static void
+write_owned(struct rc_job *job, struct rc_data *d)
+{
+	const struct externalsecret	*es = job->es;
+	struct target_root		*root = job->r->cfg.targets;
+	struct target_data		 td;
+	char				 me[320], owner[320], err[256];
+	int				 orc, creation, changed;
+
+	owner_name(es, me, sizeof(me));
+	creation = -1;
+	orc = target_owner(root, es->ns, es->target_name, owner,
+	    sizeof(owner), &creation);
+	if (orc == TARGET_OK && strcmp(owner, me) != 0) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_OWNED,
+		    "target %s/%s is owned by externalsecret %s", es->ns,
+		    es->target_name, owner);
+		return;
+	}
+	if (es->immutable && immutable_conflict(job, d->items, d->n)) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_IMMUTABLE,
+		    "target %s/%s is immutable and its content would change",
+		    es->ns, es->target_name);
+		return;
+	}
+	td.items = d->items;
+	td.nitems = d->n;
+	if (target_write(root, es->ns, es->target_name, &td, &changed, err,
+	    sizeof(err)) < 0) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_UPDATE, "target %s/%s: %s",
+		    es->ns, es->target_name, err);
+		return;
+	}
+	if ((orc != TARGET_OK || creation != es->creation) &&
+	    target_set_owner(root, es->ns, es->target_name, me, es->creation,
+	    err, sizeof(err)) < 0) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_UPDATE,
+		    "target %s/%s: recording the owner: %s", es->ns,
+		    es->target_name, err);
+		return;
+	}
+	job_done(job, REASON_SYNCED, MSG_SYNCED);
+}
+
+static void
+write_merged(struct rc_job *job, struct rc_data *d)
+{
+	const struct externalsecret	*es = job->es;
+	struct target_root		*root = job->r->cfg.targets;
+	struct target_data		 cur, td;
+	struct result_item		*all = NULL;
+	char				 err[256];
+	size_t				 i, j, n;
+	int				 rc, changed;
+
+	memset(&cur, 0, sizeof(cur));
+	rc = target_read(root, es->ns, es->target_name, &cur, err,
+	    sizeof(err));
+	if (rc == TARGET_ERR) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_UPDATE, "target %s/%s: %s",
+		    es->ns, es->target_name, err);
+		return;
+	}
+	if (rc == TARGET_ABSENT && es->creation == CREATE_MERGE) {
+		job->ready = 0;
+		job->reason = REASON_MISSING;
+		snprintf(job->message, sizeof(job->message), MSG_MISSING);
+		snprintf(job->detail, sizeof(job->detail), "target %s/%s does "
+		    "not exist; %s", es->ns, es->target_name, MSG_MISSING);
+		return;
+	}
+	/* The existing keys that we do not set, then ours. */
+	if ((all = calloc(cur.nitems + d->n + 1, sizeof(*all))) == NULL) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_UPDATE, "out of memory");
+		goto out;
+	}
+	n = 0;
+	for (i = 0; i < cur.nitems; i++) {
+		for (j = 0; j < d->n; j++)
+			if (strcmp(cur.items[i].key, d->items[j].key) == 0)
+				break;
+		if (j == d->n)
+			all[n++] = cur.items[i];
+	}
+	for (j = 0; j < d->n; j++)
+		all[n++] = d->items[j];
+	if (es->immutable && rc == TARGET_OK &&
+	    !items_same(all, n, cur.items, cur.nitems)) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_IMMUTABLE,
+		    "target %s/%s is immutable and its content would change",
+		    es->ns, es->target_name);
+		goto out;
+	}
+	td.items = all;
+	td.nitems = n;
+	if (target_write(root, es->ns, es->target_name, &td, &changed, err,
+	    sizeof(err)) < 0) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_UPDATE, "target %s/%s: %s",
+		    es->ns, es->target_name, err);
+		goto out;
+	}
+	job_done(job, REASON_SYNCED, MSG_SYNCED);
+out:
+	free(all);
+	target_data_free(&cur);
+}
+
+/* deletionPolicy=Delete with every remote secret gone. */
+static void
+delete_owned(struct rc_job *job)
+{
+	const struct externalsecret	*es = job->es;
+	struct target_root		*root = job->r->cfg.targets;
+	char				 me[320], owner[320], err[256];
+	int				 creation;
+
+	owner_name(es, me, sizeof(me));
+	if (target_owner(root, es->ns, es->target_name, owner, sizeof(owner),
+	    &creation) == TARGET_OK) {
+		if (strcmp(owner, me) != 0) {
+			job_fail(job, REASON_SYNC_ERROR, MSG_OWNED,
+			    "target %s/%s is owned by externalsecret %s",
+			    es->ns, es->target_name, owner);
+			return;
+		}
+		if (target_delete(root, es->ns, es->target_name, err,
+		    sizeof(err)) == TARGET_ERR) {
+			job_fail(job, REASON_SYNC_ERROR, MSG_DELETE,
+			    "target %s/%s: %s", es->ns, es->target_name, err);
+			return;
+		}
+		log_info("externalsecret %s/%s: remote data gone, target "
+		    "%s/%s deleted (deletionPolicy Delete)", es->ns, es->name,
+		    es->ns, es->target_name);
+	}
+	job_done(job, REASON_DELETED, MSG_DELETED);
+}
+
+/* The target lock of ns/target: one of TARGET_LOCKS stripes. */
+pthread_mutex_t *
+reconcile_target_lock(struct reconciler *r, const char *ns,
+    const char *target)
+{
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	const char	*s;
+
+	for (s = ns; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	h = (h ^ '/') * 0x100000001b3ULL;
+	for (s = target; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return &r->tlocks[h % TARGET_LOCKS];
+}
+
+/* CreatedOnce: whether this ExternalSecret already created its target. */
+static int
+already_created(struct rc_job *job)
+{
+	const struct externalsecret	*es = job->es;
+	char				 me[320], owner[320];
+	int				 creation;
+
+	if (job->e->synced)
+		return 1;
+	owner_name(es, me, sizeof(me));
+	return target_owner(job->r->cfg.targets, es->ns, es->target_name,
+	    owner, sizeof(owner), &creation) == TARGET_OK &&
+	    strcmp(owner, me) == 0;
+}
+
+static void
+write_target(struct rc_job *job, struct rc_data *d)
+{
+	const struct externalsecret	*es = job->es;
+	pthread_mutex_t			*lk;
+
+	if (es->creation == CREATE_NONE) {
+		job_done(job, REASON_SYNCED, MSG_SYNCED);
+		return;
+	}
+	lk = reconcile_target_lock(job->r, es->ns, es->target_name);
+	pthread_mutex_lock(lk);
+	switch (es->creation) {
+	case CREATE_OWNER:
+	case CREATE_ORPHAN:
+		write_owned(job, d);
+		break;
+	default:
+		write_merged(job, d);
+		break;
+	}
+	pthread_mutex_unlock(lk);
+}
+
+/*
+ * Syncs job->es through job->gen and fills in the job's outcome (ready,
+ * reason, message, and the detail for the log).  Runs in a worker with no
+ * lock held; job->set and job->gen are referenced by the caller.
+ */
+void
+reconcile_sync(struct rc_job *job)
+{
+	const struct externalsecret	*es = job->es;
+	struct rc_data			 d;
+	pthread_mutex_t			*lk;
+	size_t				 i;
+	int				 missing = 0;
+
+	memset(&d, 0, sizeof(d));
+	if (es->refresh_policy == REFRESH_CREATEDONCE &&
+	    es->creation != CREATE_NONE && already_created(job)) {
+		job_done(job, REASON_SYNCED, MSG_SYNCED);
+		return;
+	}
+	for (i = 0; i < es->ndata_from; i++)
+		if (fetch_data_from(job, i, &d, &missing) == -1)
+			goto out;
+	for (i = 0; i < es->ndata; i++)
+		if (fetch_data(job, i, &d, &missing) == -1)
+			goto out;
+
+	if (es->deletion == DELETE_DELETE && d.n == 0) {
+		lk = reconcile_target_lock(job->r, es->ns, es->target_name);
+		pthread_mutex_lock(lk);
+		delete_owned(job);
+		pthread_mutex_unlock(lk);
+		goto out;
+	}
+	if (es->deletion == DELETE_DELETE && missing > 0) {
+		job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+		    "%d of %zu remote secrets not found; the target is kept "
+		    "until all are gone", missing, es->ndata + es->ndata_from);
+		goto out;
+	}
+	write_target(job, &d);
+out:
+	data_free(&d);
+}
+
+/*
+ * An ExternalSecret with creationPolicy Owner went away (or moved to
+ * another target): deletes its target ns/target when the target's owner
+ * record names it.  Called without r->lock; takes the target's lock.
+ */
+void
+reconcile_remove_target(struct reconciler *r, const char *ns,
+    const char *name, const char *target, int creation)
+{
+	pthread_mutex_t	*lk;
+	char		 me[320], owner[320], err[256];
+	int		 ocreation;
+
+	if (creation != CREATE_OWNER)
+		return;
+	snprintf(me, sizeof(me), "%s/%s", ns, name);
+	lk = reconcile_target_lock(r, ns, target);
+	pthread_mutex_lock(lk);
+	if (target_owner(r->cfg.targets, ns, target, owner, sizeof(owner),
+	    &ocreation) == TARGET_OK && strcmp(owner, me) == 0 &&
+	    ocreation == CREATE_OWNER) {
+		if (target_delete(r->cfg.targets, ns, target, err,
+		    sizeof(err)) == TARGET_ERR)
+			log_warnx("externalsecret %s: could not delete its "
+			    "target %s/%s: %s", me, ns, target, err);
+		else
+			log_info("externalsecret %s: gone, target %s/%s "
+			    "deleted (creationPolicy Owner)", me, ns, target);
+	}
+	pthread_mutex_unlock(lk);
+}
