@@ -4,6 +4,15 @@
 
 provider_LTLIBRARIES += providers/alibaba/alibaba.la
 providers_alibaba_alibaba_la_SOURCES = \
+	providers/alibaba/alibaba.c \
+	providers/alibaba/alibaba.h \
+	providers/alibaba/config.c \
+	providers/alibaba/errors.c \
+	providers/alibaba/errors.h \
+	providers/alibaba/find.c \
+	providers/alibaba/kms.c \
+	providers/alibaba/rrsa.c \
+	providers/alibaba/rrsa.h \
 	providers/alibaba/sign.c \
 	providers/alibaba/sign.h
 providers_alibaba_alibaba_la_CFLAGS = $(provider_cflags)

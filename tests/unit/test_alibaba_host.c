@@ -41,6 +41,9 @@ static struct {
 } th_env[16];
 static int		 th_nenv;
 
+static void	h_error(struct xs_diag *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
 static int32_t
 h_log_enabled(int32_t level)
 {
@@ -285,8 +288,7 @@ h_json_parse(const char *text, size_t len, struct xs_value **out,
 
 	j = cJSON_ParseWithLength(text, len);
 	if (j == NULL) {
-		if (d != NULL && d->error[0] == '\0')
-			snprintf(d->error, sizeof(d->error), "bad JSON");
+		h_error(d, "bad JSON");
 		return XS_ERR_PROTOCOL;
 	}
 	number_text(j);
@@ -336,8 +338,7 @@ h_credential_get(const struct xs_store *st, const struct xs_secret_ref *ref,
 		*len = n;
 		return XS_OK;
 	}
-	snprintf(d->error, sizeof(d->error), "secret %s key %s not found",
-	    ref->name, ref->key);
+	h_error(d, "secret %s key %s not found", ref->name, ref->key);
 	return XS_ERR_NOT_FOUND;
 }
 
@@ -346,7 +347,7 @@ h_error(struct xs_diag *d, const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (d->error[0] != '\0')
+	if (d == NULL || d->error[0] != '\0')
 		return;
 	va_start(ap, fmt);
 	vsnprintf(d->error, sizeof(d->error), fmt, ap);
@@ -358,7 +359,7 @@ h_warn(struct xs_diag *d, const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (d->nwarnings == 8)
+	if (d == NULL || d->nwarnings == 8)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(d->warnings[d->nwarnings++], sizeof(d->warnings[0]), fmt,
