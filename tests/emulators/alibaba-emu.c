@@ -63,6 +63,8 @@
  *	DELETE /_emu/fault		remove every fault
  *	POST   /_emu/sts-expire		expire every STS credential issued
  */
+#include "config.h"
+
 #include <sys/types.h>
 #include <sys/stat.h>
 
@@ -2276,12 +2278,13 @@ usage(FILE *f)
 "Control API (unsigned, tests only):\n"
 "  GET    /_emu/stats              counts per action and result code\n"
 "  POST   /_emu/reset-stats        zero the counts\n"
-"  PUT    /_emu/secret?name=X      add or rotate a version: {\"id\", \"data\",\n"
-"                                  \"type\", \"stages\", \"tags\"}\n"
+"  PUT    /_emu/secret?name=X      add or rotate a version, body\n"
+"                 {\"id\", \"data\", \"type\", \"stages\", \"tags\"}\n"
 "  DELETE /_emu/secret?name=X      remove a secret\n"
-"  POST   /_emu/fault              {\"action\", \"mode\": throttle|5xx|latency|\n"
-"                                  notfound|echo, \"count\" | \"ratio\",\n"
-"                                  \"latency_ms\", \"code\", \"time_left_ms\"}\n"
+"  POST   /_emu/fault              inject a fault, body {\"action\",\n"
+"                 \"mode\": throttle|5xx|latency|notfound|echo,\n"
+"                 \"count\" | \"ratio\", \"latency_ms\", \"code\",\n"
+"                 \"time_left_ms\"}\n"
 "  DELETE /_emu/fault              remove every fault\n"
 "  POST   /_emu/sts-expire         expire every issued STS credential\n");
 }

@@ -6,6 +6,8 @@
  * (EMU_MAX_PARAMS_BYTES times three, the worst case of percent-encoding), so
  * a hostile request cannot make the emulator allocate without bound.
  */
+#include "config.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

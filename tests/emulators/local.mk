@@ -25,4 +25,17 @@ tests_emulators_test_emu_sign_SOURCES = \
 tests_emulators_test_emu_sign_CPPFLAGS = $(emu_cppflags) $(CRYPTO_CFLAGS)
 tests_emulators_test_emu_sign_LDADD = $(CRYPTO_LIBS)
 
-dist_noinst_SCRIPTS += tests/emulators/mkcerts.sh
+# The live test: test_emu.sh starts emulators and runs emu_client, a libcurl
+# program that signs requests and checks the answers.
+check_PROGRAMS += tests/emulators/emu_client
+tests_emulators_emu_client_SOURCES = \
+	tests/emulators/emu_client.c \
+	tests/emulators/emu_sign.c \
+	tests/emulators/emu_sign.h
+tests_emulators_emu_client_CPPFLAGS = $(emu_cppflags) $(CURL_CFLAGS) \
+	$(CJSON_CFLAGS) $(CRYPTO_CFLAGS)
+tests_emulators_emu_client_LDADD = $(CURL_LIBS) $(CJSON_LIBS) $(CRYPTO_LIBS)
+
+TESTS += tests/emulators/test_emu.sh
+dist_noinst_SCRIPTS += tests/emulators/mkcerts.sh \
+	tests/emulators/test_emu.sh

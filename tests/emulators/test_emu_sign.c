@@ -5,6 +5,8 @@
  * way Alibaba's gateway does; the live test then proves it rejects altered
  * ones.
  */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 

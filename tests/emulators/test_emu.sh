@@ -1,0 +1,97 @@
+#!/bin/sh
+# Live test of alibaba-emu: makes a test CA, writes a configuration, starts
+# the emulator twice (HTTP, and HTTPS with the test certificate), and runs
+# emu_client, which prints the TAP.  Loopback only; ports are picked by the
+# kernel and read back from the port files.
+set -u
+
+builddir=${top_builddir:-.}
+srcdir=${top_srcdir:-.}
+emu=$builddir/tests/emulators/alibaba-emu
+client=$builddir/tests/emulators/emu_client
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/xs-emu.XXXXXX") || exit 1
+pids=
+
+cleanup() {
+	for p in $pids; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+bail() {
+	echo "Bail out! $*"
+	exit 1
+}
+
+# start NAME ARGS...: starts the emulator and echoes its port.
+start() {
+	name=$1
+	shift
+	"$emu" --config "$tmp/config.json" --port-file "$tmp/$name.port" \
+	    "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	pids="$pids $!"
+	i=0
+	while [ ! -s "$tmp/$name.port" ]; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && bail "emulator $name did not start: \
+$(cat "$tmp/$name.err")"
+		sleep 0.05
+	done
+	sed -n 's/^port=//p' "$tmp/$name.port"
+}
+
+sh "$srcdir/tests/emulators/mkcerts.sh" "$tmp/tls" >/dev/null ||
+    bail "mkcerts.sh failed"
+printf 'eyJhbGciOiJSUzI1NiJ9.first-token.sig\n' >"$tmp/token"
+cat >"$tmp/config.json" <<JSON
+{
+  "access_keys": [
+    { "id": "testid", "secret": "testsecret" },
+    { "id": "other", "secret": "othersecret" }
+  ],
+  "secrets": {
+    "db-password": {
+      "tags": { "env": "prod", "team": "pay" },
+      "versions": [
+        { "id": "v1", "stages": ["ACSCurrent"], "data": "old-pass" },
+        { "id": "v2", "stages": ["ACSCurrent"], "data": "new-pass" }
+      ]
+    },
+    "my/secret name*~+": {
+      "versions": [ { "id": "w1", "stages": ["ACSCurrent"],
+                      "data": "weird" } ]
+    },
+    "blob": {
+      "versions": [ { "id": "b1", "stages": ["ACSCurrent"],
+                      "type": "binary", "data": "AAECAwQ=" } ]
+    },
+    "app/one": { "tags": { "team": "app" },
+      "versions": [ { "stages": ["ACSCurrent"], "data": "1" } ] },
+    "app/two": { "tags": { "team": "app" },
+      "versions": [ { "stages": ["ACSCurrent"], "data": "2" } ] },
+    "app/three": { "tags": { "team": "app" },
+      "versions": [ { "stages": ["ACSCurrent"], "data": "3" } ] },
+    "other": { "tags": { "team": "ops" },
+      "versions": [ { "stages": ["ACSCurrent"], "data": "o" } ] }
+  },
+  "oidc": {
+    "provider_arn": "acs:ram::1234567890:oidc-provider/ack-rrsa",
+    "role_arn": "acs:ram::1234567890:role/reader",
+    "token_file": "$tmp/token"
+  }
+}
+JSON
+
+http_port=$(start http --sts-lifetime 600) || exit 1
+https_port=$(start https --sts-lifetime 600 \
+    --tls-cert "$tmp/tls/server.pem" --tls-key "$tmp/tls/server.key") ||
+    exit 1
+
+"$client" "$http_port" "$https_port" "$tmp/tls/ca.pem" \
+    "$tmp/tls/wrong-ca.pem" "$tmp/token"
+rc=$?
+exit $rc
