@@ -154,8 +154,9 @@ send_req(const char *method, const char *url, struct curl_slist *hdrs,
 		r->json = cJSON_Parse(r->body);
 }
 
-static const char *
-jstr(const cJSON *j, const char *path)
+/* The member at a dotted path ("Credentials.AccessKeyId"), or NULL. */
+static const cJSON *
+jget(const cJSON *j, const char *path)
 {
 	char		 key[64];
 	const char	*dot;
@@ -165,22 +166,20 @@ jstr(const cJSON *j, const char *path)
 		j = cJSON_GetObjectItemCaseSensitive(j, key);
 		path = dot + 1;
 	}
-	j = cJSON_GetObjectItemCaseSensitive(j, path);
+	return cJSON_GetObjectItemCaseSensitive(j, path);
+}
+
+static const char *
+jstr(const cJSON *j, const char *path)
+{
+	j = jget(j, path);
 	return cJSON_IsString(j) ? j->valuestring : NULL;
 }
 
 static double
 jnum(const cJSON *j, const char *path)
 {
-	char		 key[64];
-	const char	*dot;
-
-	while (j != NULL && (dot = strchr(path, '.')) != NULL) {
-		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
-		j = cJSON_GetObjectItemCaseSensitive(j, key);
-		path = dot + 1;
-	}
-	j = cJSON_GetObjectItemCaseSensitive(j, path);
+	j = jget(j, path);
 	return cJSON_IsNumber(j) ? j->valuedouble : -1;
 }
 
@@ -615,13 +614,12 @@ static void
 test_list(void)
 {
 	struct resp	 r;
-	cJSON		*arr, *first;
+	const cJSON	*arr, *first;
 
 	list("PageSize=2&PageNumber=1", &r);
 	expect(&r, 200, NULL, "ListSecrets page 1");
 	is_int(jnum(r.json, "TotalCount"), 7, "ListSecrets: total");
-	arr = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-	    r.json, "SecretList"), "Secret");
+	arr = jget(r.json, "SecretList.Secret");
 	is_int(cJSON_GetArraySize(arr), 2, "ListSecrets: page of two");
 	first = cJSON_GetArrayItem(arr, 0);
 	is_str(jstr(first, "SecretName"), "app/one", "ListSecrets: by name");
@@ -630,8 +628,7 @@ test_list(void)
 	resp_free(&r);
 
 	list("PageSize=2&PageNumber=4", &r);
-	arr = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-	    r.json, "SecretList"), "Secret");
+	arr = jget(r.json, "SecretList.Secret");
 	is_int(cJSON_GetArraySize(arr), 1, "ListSecrets: last page");
 	resp_free(&r);
 
@@ -640,11 +637,9 @@ test_list(void)
 	    "%22Values%22%3A%5B%22app%22%5D%7D%5D", &r);
 	expect(&r, 200, NULL, "ListSecrets with a tag filter");
 	is_int(jnum(r.json, "TotalCount"), 3, "tag filter: three");
-	arr = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
-	    r.json, "SecretList"), "Secret");
+	arr = jget(r.json, "SecretList.Secret");
 	first = cJSON_GetArrayItem(arr, 0);
-	is_str(jstr(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(first, "Tags"), "Tag"), 0),
+	is_str(jstr(cJSON_GetArrayItem(jget(first, "Tags.Tag"), 0),
 	    "TagValue"), "app", "tag filter: tags fetched");
 	resp_free(&r);
 
@@ -854,9 +849,8 @@ test_control(void)
 	q.query = "SecretName=db-password&VersionId=v1";
 	v3_send(&q, &r);
 	expect(&r, 200, NULL, "rotation: old versions stay readable");
-	ok(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(r.json, "VersionStages"),
-	    "VersionStage")) == 0, "rotation: v1 lost ACSPrevious");
+	ok(cJSON_GetArraySize(jget(r.json, "VersionStages.VersionStage")) ==
+	    0, "rotation: v1 lost ACSPrevious");
 	resp_free(&r);
 
 	plain("PUT", "/_emu/secret?name=fresh",
@@ -973,6 +967,7 @@ test_faults(void)
 static void
 test_stats(void)
 {
+	const cJSON	*code;
 	struct resp	 r;
 	struct v3	 q;
 	char		 nonce[40];
@@ -1005,14 +1000,10 @@ test_stats(void)
 	is_int(jnum(r.json, "actions.ListSecrets.total"), 1,
 	    "stats: ListSecrets total");
 	is_int(jnum(r.json, "total"), 4, "stats: total");
-	{
-		cJSON *c = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(r.json, "codes"),
-		    "InvalidAccessKeyId.NotFound");
-
-		is_int(cJSON_IsNumber(c) ? c->valueint : -1, 1,
-		    "stats: InvalidAccessKeyId.NotFound");
-	}
+	code = cJSON_GetObjectItemCaseSensitive(jget(r.json, "codes"),
+	    "InvalidAccessKeyId.NotFound");
+	is_int(cJSON_IsNumber(code) ? code->valueint : -1, 1,
+	    "stats: InvalidAccessKeyId.NotFound (a dotted name)");
 	resp_free(&r);
 }
 

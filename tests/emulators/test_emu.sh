@@ -11,6 +11,7 @@ emu=$builddir/tests/emulators/alibaba-emu
 client=$builddir/tests/emulators/emu_client
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/xs-emu.XXXXXX") || exit 1
 pids=
+failed=0
 
 cleanup() {
 	for p in $pids; do
@@ -27,21 +28,43 @@ bail() {
 	exit 1
 }
 
-# start NAME ARGS...: starts the emulator and echoes its port.
+# start NAME ARGS...: starts an emulator in the background, in this shell
+# so that its pid is ours to stop; port NAME then waits for its port.
 start() {
 	name=$1
 	shift
 	"$emu" --config "$tmp/config.json" --port-file "$tmp/$name.port" \
 	    "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	pids="$pids $!"
+	eval "pid_$name=$!"
+}
+
+port() {
 	i=0
-	while [ ! -s "$tmp/$name.port" ]; do
+	while [ ! -s "$tmp/$1.port" ]; do
 		i=$((i + 1))
-		[ $i -gt 200 ] && bail "emulator $name did not start: \
-$(cat "$tmp/$name.err")"
+		[ $i -gt 400 ] && return 1
 		sleep 0.05
 	done
-	sed -n 's/^port=//p' "$tmp/$name.port"
+	sed -n 's/^port=//p' "$tmp/$1.port"
+}
+
+# stop NAME: SIGTERM, then the exit status must be 0 (under the sanitizers
+# a leak or an error makes it non-zero).
+stop() {
+	eval "p=\$pid_$1"
+	kill "$p" 2>/dev/null
+	wait "$p"
+	st=$?
+	pids=$(echo "$pids" | sed "s/ $p\$//; s/ $p / /")
+	n=$((n + 1))
+	if [ "$st" -eq 0 ]; then
+		echo "ok $n - emulator $1 stopped cleanly"
+	else
+		echo "not ok $n - emulator $1 stopped cleanly (status $st)"
+		failed=1
+		sed 's/^/# /' "$tmp/$1.err"
+	fi
 }
 
 sh "$srcdir/tests/emulators/mkcerts.sh" "$tmp/tls" >/dev/null ||
@@ -86,12 +109,26 @@ cat >"$tmp/config.json" <<JSON
 }
 JSON
 
-http_port=$(start http --sts-lifetime 600) || exit 1
-https_port=$(start https --sts-lifetime 600 \
-    --tls-cert "$tmp/tls/server.pem" --tls-key "$tmp/tls/server.key") ||
-    exit 1
+start http --sts-lifetime 600
+start https --sts-lifetime 600 \
+    --tls-cert "$tmp/tls/server.pem" --tls-key "$tmp/tls/server.key"
+http_port=$(port http) || bail "emulator http did not start: \
+$(cat "$tmp/http.err")"
+https_port=$(port https) || bail "emulator https did not start: \
+$(cat "$tmp/https.err")"
 
+# The client prints TAP without the plan's end; ours follows its checks.
 "$client" "$http_port" "$https_port" "$tmp/tls/ca.pem" \
-    "$tmp/tls/wrong-ca.pem" "$tmp/token"
+    "$tmp/tls/wrong-ca.pem" "$tmp/token" >"$tmp/client.tap"
 rc=$?
-exit $rc
+grep -v '^1\.\.' "$tmp/client.tap"
+n=$(sed -n 's/^1\.\.//p' "$tmp/client.tap")
+if [ -z "$n" ]; then
+	n=1
+	echo "not ok 1 - emu_client ended without a plan (status $rc)"
+fi
+stop http
+stop https
+echo "1..$n"
+grep -q '^not ok' "$tmp/client.tap" && failed=1
+exit $failed
