@@ -69,6 +69,7 @@
 #define DIR_MODE	0700
 #define FILE_MODE	0600
 #define IO_CHUNK	8192
+#define SHOW_MAX	65	/* bytes of a refused name shown in errors */
 
 struct target_root {
 	int	 fd;
@@ -166,6 +167,23 @@ is_data_dir_name(const char *s)
 	return strcmp(s, DATA_LINK) != 0 && strcmp(s, DATA_TMP) != 0 &&
 	    strcmp(s, KEY_TMP) != 0 && strcmp(s, OWNER_FILE) != 0 &&
 	    strcmp(s, OWNER_TMP) != 0;
+}
+
+/*
+ * A refused name as it may appear in a message: at most SHOW_MAX - 1 bytes,
+ * control and non-ASCII bytes as '?'.  buf has SHOW_MAX bytes.
+ */
+static const char *
+show(const char *s, char *buf)
+{
+	size_t	i;
+
+	if (s == NULL)
+		s = "";
+	for (i = 0; s[i] != '\0' && i < SHOW_MAX - 1; i++)
+		buf[i] = s[i] < 0x20 || s[i] > 0x7e ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
 }
 
 /* Records a failed step with errno e; returns TARGET_ERR. */
@@ -459,6 +477,7 @@ check_items(struct tgt *t, const struct target_data *data,
     const struct result_item ***sorted)
 {
 	const struct result_item **v;
+	char			   shown[SHOW_MAX];
 	size_t			   i;
 
 	*sorted = NULL;
@@ -471,8 +490,8 @@ check_items(struct tgt *t, const struct target_data *data,
 		if (!valid_key(data->items[i].key)) {
 			free(v);
 			snprintf(t->err, t->errlen, "target %s/%s: invalid "
-			    "key \"%.64s\"", t->ns, t->name,
-			    data->items[i].key ? data->items[i].key : "");
+			    "key \"%s\"", t->ns, t->name,
+			    show(data->items[i].key, shown));
 			return TARGET_ERR;
 		}
 		v[i] = &data->items[i];
@@ -617,6 +636,31 @@ write_key(int dfd, const struct result_item *it)
 }
 
 /*
+ * Opens the directory name under parent into *fd, creating it when create
+ * is set and then making its entry durable; what names it in errors.
+ */
+static int
+open_level(struct tgt *t, int parent, const char *name, int create,
+    const char *what, int *fd)
+{
+	char	step[64];
+	int	made;
+
+	if ((*fd = open_subdir(parent, name, create, &made)) == -1) {
+		if (errno == ENOENT && !create)
+			return TARGET_ABSENT;
+		snprintf(step, sizeof(step), "opening %s directory", what);
+		return tgt_fail(t, step, NULL, errno);
+	}
+	if (made && fsync(parent) == -1) {
+		snprintf(step, sizeof(step), "fsync after creating %s "
+		    "directory", what);
+		return tgt_fail(t, step, NULL, errno);
+	}
+	return TARGET_OK;
+}
+
+/*
  * Opens the namespace and target directories into t; creates them when
  * create is set, and then makes their entries durable.  TARGET_OK,
  * TARGET_ABSENT (not created and missing) or TARGET_ERR.
@@ -624,37 +668,24 @@ write_key(int dfd, const struct result_item *it)
 static int
 tgt_open(struct target_root *root, struct tgt *t, int create)
 {
-	int	made;
+	char	shown[SHOW_MAX];
+	int	r;
 
 	t->nsfd = t->fd = -1;
 	if (!valid_ns(t->ns)) {
-		snprintf(t->err, t->errlen, "target: invalid namespace "
-		    "\"%.64s\"", t->ns ? t->ns : "");
+		snprintf(t->err, t->errlen, "target: invalid namespace \"%s\"",
+		    show(t->ns, shown));
 		return TARGET_ERR;
 	}
 	if (!valid_name(t->name)) {
-		snprintf(t->err, t->errlen, "target %s: invalid name "
-		    "\"%.64s\"", t->ns, t->name ? t->name : "");
+		snprintf(t->err, t->errlen, "target %s: invalid name \"%s\"",
+		    t->ns, show(t->name, shown));
 		return TARGET_ERR;
 	}
-	t->nsfd = open_subdir(root->fd, t->ns, create, &made);
-	if (t->nsfd == -1) {
-		if (errno == ENOENT && !create)
-			return TARGET_ABSENT;
-		return tgt_fail(t, "opening namespace directory", NULL, errno);
-	}
-	if (made && fsync(root->fd) == -1)
-		return tgt_fail(t, "fsync of output directory", NULL, errno);
-	t->fd = open_subdir(t->nsfd, t->name, create, &made);
-	if (t->fd == -1) {
-		if (errno == ENOENT && !create)
-			return TARGET_ABSENT;
-		return tgt_fail(t, "opening target directory", NULL, errno);
-	}
-	if (made && fsync(t->nsfd) == -1)
-		return tgt_fail(t, "fsync of namespace directory", NULL,
-		    errno);
-	return TARGET_OK;
+	if ((r = open_level(t, root->fd, t->ns, create, "namespace",
+	    &t->nsfd)) != TARGET_OK)
+		return r;
+	return open_level(t, t->nsfd, t->name, create, "target", &t->fd);
 }
 
 static void

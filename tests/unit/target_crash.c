@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
-#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -33,25 +32,11 @@
 #include "log.h"
 #include "target.h"
 
+#include "output_test.h"
+
 #define NS	"ns"
 #define NAME	"t"
 #define NKEYS	2
-
-/* snprintf for paths and messages; a truncation ends the test. */
-static void __attribute__((format(printf, 3, 4)))
-fmt(char *buf, size_t len, const char *f, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, f);
-	n = vsnprintf(buf, len, f, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len) {
-		fprintf(stderr, "path too long\n");
-		exit(99);
-	}
-}
 
 struct version {
 	char		 tag;

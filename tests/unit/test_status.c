@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,23 +18,8 @@
 #include <cjson/cJSON.h>
 
 #include "status.h"
+#include "output_test.h"
 #include "tap.h"
-
-/* snprintf for paths and messages; a truncation ends the test. */
-static void __attribute__((format(printf, 3, 4)))
-fmt(char *buf, size_t len, const char *f, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, f);
-	n = vsnprintf(buf, len, f, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len) {
-		fprintf(stderr, "path too long\n");
-		exit(99);
-	}
-}
 
 static char	base[PATH_MAX];
 
@@ -250,22 +234,15 @@ test_table(void)
 int
 main(void)
 {
-	char	file[PATH_MAX + 32], cmd[PATH_MAX + 16];
+	char	file[PATH_MAX + 32];
 
 	umask(0);
-	fmt(base, sizeof(base), "%s/test_status.XXXXXX",
-	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(base) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
+	scratch_dir(base, sizeof(base), "test_status");
 	fmt(file, sizeof(file), "%s/status.json", base);
 	test_time();
 	test_json(file);
 	test_atomic(file);
 	test_table();
-	fmt(cmd, sizeof(cmd), "rm -rf '%s'", base);
-	if (system(cmd) != 0)
-		diag("could not remove the scratch directory");
+	scratch_remove(base);
 	return tap_done();
 }

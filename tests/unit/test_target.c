@@ -30,23 +30,8 @@
 #include "log.h"
 #include "model.h"
 #include "target.h"
+#include "output_test.h"
 #include "tap.h"
-
-/* snprintf for paths and messages; a truncation ends the test. */
-static void __attribute__((format(printf, 3, 4)))
-fmt(char *buf, size_t len, const char *f, ...)
-{
-	va_list	ap;
-	int	n;
-
-	va_start(ap, f);
-	n = vsnprintf(buf, len, f, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len) {
-		fprintf(stderr, "path too long\n");
-		exit(99);
-	}
-}
 
 static int	fsync_fail_at;	/* 0: never; N: the Nth call fails */
 static int	fsync_calls;
@@ -428,6 +413,8 @@ test_invalid(struct target_root *root)
 		    sizeof(err)) == TARGET_ERR, "key \"%s\" refused",
 		    strcmp(bad_keys[i], "a\n") == 0 ? "a\\n" : bad_keys[i]);
 	}
+	ok(strstr(err, "ns/keys: invalid key \"a?\"") != NULL,
+	    "refused key shown without control characters: %s", err);
 	memset(kvbuf, 'k', 254);
 	strcpy(kvbuf + 254, "=v");
 	kv[0] = kvbuf;
@@ -508,7 +495,7 @@ test_tmpfs(void)
 	fmt(mnt, sizeof(mnt), "%s/tmpfs", base);
 	mkdir(mnt, 0700);
 	if (unshare(CLONE_NEWNS) == -1 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) == -1 ||
 	    mount("tmpfs", mnt, "tmpfs", 0, "size=64k,mode=0700") == -1) {
 		ok(1, "# SKIP cannot mount a tmpfs: %s", strerror(errno));
 		return;
@@ -536,7 +523,7 @@ test_tmpfs(void)
 	fmt(err, sizeof(err), "%s/ns/full", mnt);
 	is_int(count_data_dirs(err), 1, "no partial data directory left");
 
-	if (mount(NULL, mnt, NULL, MS_REMOUNT | MS_RDONLY, NULL) == -1) {
+	if (mount("none", mnt, "none", MS_REMOUNT | MS_RDONLY, NULL) == -1) {
 		ok(1, "# SKIP cannot remount read-only: %s", strerror(errno));
 	} else {
 		items[0].len = 10;
@@ -697,12 +684,7 @@ main(void)
 	char		 err[256];
 
 	umask(0);
-	fmt(base, sizeof(base), "%s/test_target.XXXXXX",
-	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(base) == NULL) {
-		perror("mkdtemp");
-		return 1;
-	}
+	scratch_dir(base, sizeof(base), "test_target");
 	fmt(out, sizeof(out), "%s/out", base);
 	if ((root = target_open(out, err, sizeof(err))) == NULL) {
 		ok(0, "target_open: %s", err);
@@ -723,8 +705,6 @@ main(void)
 	target_close(root);
 	test_tmpfs();
 
-	fmt(err, sizeof(err), "rm -rf '%s'", base);
-	if (system(err) != 0)
-		diag("could not remove the scratch directory");
+	scratch_remove(base);
 	return tap_done();
 }
