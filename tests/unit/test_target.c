@@ -560,6 +560,7 @@ test_cleanup(struct target_root *root)
 	unlink(path("ns/crash/b"));
 	spit(path("ns/crash/README"), "not ours");
 	chmod(path("ns/crash"), 0750);
+	chmod(path("ns/crash/a"), 0644);
 
 	target_cleanup(root);
 	is_int(mode_of(stale), -1, "stale data directory removed");
@@ -575,13 +576,16 @@ test_cleanup(struct target_root *root)
 	is_str(slurp(path("ns/crash/README")), "not ours",
 	    "foreign file left alone");
 	is_int(mode_of(path("ns/crash")), 0700, "target mode tightened");
+	is_int(mode_of(path("ns/crash/..data/a")), 0600,
+	    "key file mode tightened");
 }
 
 static void
 test_owner(struct target_root *root)
 {
-	char	err[256], buf[128];
-	int	creation = -1;
+	const char	*kv[] = { "k=owned" };
+	char		 err[256], buf[128];
+	int		 creation = -1, changed = 0;
 
 	is_int(target_owner(root, "ns", "db", buf, sizeof(buf), &creation),
 	    TARGET_ABSENT, "no owner recorded yet");
@@ -598,6 +602,10 @@ test_owner(struct target_root *root)
 	target_owner(root, "ns", "db", buf, sizeof(buf), &creation);
 	ok(strcmp(buf, "ns/other") == 0 && creation == CREATE_OWNER,
 	    "replaced owner read back");
+	write_kv(root, "ns", "db", kv, 1, &changed, err, sizeof(err));
+	ok(changed == 1 && target_owner(root, "ns", "db", buf, sizeof(buf),
+	    &creation) == TARGET_OK && strcmp(buf, "ns/other") == 0,
+	    "owner record survives a write");
 	is_int(target_owner(root, "ns", "db", buf, 4, &creation), TARGET_ERR,
 	    "owner longer than the buffer is an error");
 	spit(path("ns/db/..owner"), "garbage");
