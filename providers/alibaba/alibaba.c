@@ -24,8 +24,6 @@
 #define ALI_DEFAULT_RATE	100
 #define REF_MAX			1024
 
-XS_EXPORT const struct xs_provider *xs_provider_entry(void);
-
 static int
 host_ok(const struct xs_host *h)
 {

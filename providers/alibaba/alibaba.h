@@ -107,6 +107,9 @@ int32_t	secret_fetch(struct ali_client *c, const char *name,
 	    const char *version, struct ali_secret *out, struct xs_diag *d);
 void	secret_clear(struct ali_client *c, struct ali_secret *s);
 
+/* The provider's entry point (alibaba.c). */
+XS_EXPORT const struct xs_provider *xs_provider_entry(void);
+
 /* dataFrom.find, the provider's find_secrets. */
 int32_t	find_secrets(void *client, const struct xs_find *f,
 	    struct xs_result *r, struct xs_diag *d);

@@ -23,14 +23,44 @@ providers_alibaba_alibaba_la_LIBADD = $(PTHREAD_LIBS)
 alibaba_test_cppflags = $(AM_CPPFLAGS) $(CRYPTO_CFLAGS) $(CJSON_CFLAGS) \
 	-I$(top_srcdir)/tests/unit
 alibaba_test_libs = $(CRYPTO_LIBS) $(CJSON_LIBS) $(PTHREAD_LIBS)
+alibaba_test_host = \
+	tests/unit/test_alibaba_host.c \
+	tests/unit/test_alibaba_host.h \
+	tests/unit/tap.h
 
 check_PROGRAMS += tests/unit/test_alibaba_sign
 TESTS += tests/unit/test_alibaba_sign
 tests_unit_test_alibaba_sign_SOURCES = \
 	tests/unit/test_alibaba_sign.c \
-	tests/unit/test_alibaba_host.c \
-	tests/unit/test_alibaba_host.h \
-	tests/unit/tap.h \
+	$(alibaba_test_host) \
 	providers/alibaba/sign.c
 tests_unit_test_alibaba_sign_CPPFLAGS = $(alibaba_test_cppflags)
 tests_unit_test_alibaba_sign_LDADD = $(alibaba_test_libs)
+
+check_PROGRAMS += tests/unit/test_alibaba_errors
+TESTS += tests/unit/test_alibaba_errors
+tests_unit_test_alibaba_errors_SOURCES = \
+	tests/unit/test_alibaba_errors.c \
+	$(alibaba_test_host) \
+	providers/alibaba/errors.c
+tests_unit_test_alibaba_errors_CPPFLAGS = $(alibaba_test_cppflags)
+tests_unit_test_alibaba_errors_LDADD = $(alibaba_test_libs)
+
+# Tests that drive the whole plugin link all of its sources.
+alibaba_all_sources = \
+	providers/alibaba/alibaba.c \
+	providers/alibaba/config.c \
+	providers/alibaba/errors.c \
+	providers/alibaba/find.c \
+	providers/alibaba/kms.c \
+	providers/alibaba/rrsa.c \
+	providers/alibaba/sign.c
+
+check_PROGRAMS += tests/unit/test_alibaba_config
+TESTS += tests/unit/test_alibaba_config
+tests_unit_test_alibaba_config_SOURCES = \
+	tests/unit/test_alibaba_config.c \
+	$(alibaba_test_host) \
+	$(alibaba_all_sources)
+tests_unit_test_alibaba_config_CPPFLAGS = $(alibaba_test_cppflags)
+tests_unit_test_alibaba_config_LDADD = $(alibaba_test_libs)
