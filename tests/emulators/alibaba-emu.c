@@ -35,11 +35,19 @@
  * API (any path but /_emu/): GetSecretValue and ListSecrets signed with
  * ACS3-HMAC-SHA256 (V3) or HMAC-SHA1 (V1), and the anonymous
  * AssumeRoleWithOIDC.  Checks, in order: the timestamp (format, then skew
- * of 15 minutes), the access key, the STS security token, the signature,
- * then the nonce (remembered 15 minutes; when the store is full the oldest
- * nonce of a bucket is forgotten first).  Errors carry Alibaba's codes,
- * HTTP statuses and JSON body; SignatureDoesNotMatch echoes the server's
- * string to sign, as Alibaba does.
+ * of 15 minutes), the access key, the STS security token, the V3 signed
+ * header list (host, the x-acs-* headers of the scheme, and every
+ * content-type or x-acs-* header present), the signature, then the nonce.
+ * Nonces are remembered 15 minutes in a table of fixed size (--nonce-cap,
+ * 2^20 entries by default, about 24 MB); when a bucket is full its oldest
+ * nonce is forgotten first.  Errors carry Alibaba's codes, HTTP statuses and
+ * JSON body; SignatureDoesNotMatch echoes the server's string to sign (V1)
+ * or canonical request (V3), security token included, as Alibaba does.
+ *
+ * Bounds: request bodies 256 KiB (413 RequestEntityTooLarge), 64 headers
+ * (431), 128 KiB of request line and headers, 64 parameters, 512
+ * connections (--max-connections), 100000 secrets of 32 versions, 4096
+ * live STS credentials, 16 faults.
  *
  * Control API (unsigned, for tests only):
  *	GET    /_emu/stats		counts per action and per result code
@@ -1301,6 +1309,30 @@ raw_path(struct call *c)
 	return strndup(u, q - u);
 }
 
+struct unsigned_hdr {
+	const struct emu_header	*hdrs;
+	size_t			 nh;
+	char			 name[64];	/* the first one found */
+};
+
+/* Finds a content-type or x-acs-* header left out of SignedHeaders. */
+static enum MHD_Result
+find_unsigned(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct unsigned_hdr	*un = cls;
+	size_t			 i;
+
+	if (strcasecmp(key, "content-type") != 0 &&
+	    strncasecmp(key, "x-acs-", 6) != 0)
+		return MHD_YES;
+	for (i = 0; i < un->nh; i++)
+		if (strcasecmp(un->hdrs[i].name, key) == 0)
+			return MHD_YES;
+	snprintf(un->name, sizeof(un->name), "%s", key);
+	return MHD_NO;
+}
+
 static int
 v3_verify(struct call *c, const char *auth)
 {
@@ -1313,6 +1345,7 @@ v3_verify(struct call *c, const char *auth)
 	char			*canon = NULL, *sts = NULL, *path = NULL;
 	char			*name, *save;
 	const char		*date, *nonce, *csha, *token;
+	struct unsigned_hdr	 un;
 	size_t			 nh = 0, i, j;
 	int			 code;
 
@@ -1348,19 +1381,24 @@ v3_verify(struct call *c, const char *auth)
 		}
 		nh++;
 	}
-	for (i = 0; required[i] != NULL || token != NULL; i++) {
-		const char	*need = required[i] ? required[i] :
-		    "x-acs-security-token";
-
-		for (j = 0; j < nh && strcmp(hdrs[j].name, need) != 0; j++)
+	for (i = 0; required[i] != NULL; i++) {
+		for (j = 0; j < nh && strcmp(hdrs[j].name, required[i]); j++)
 			;
 		if (j == nh) {
 			snprintf(c->errmsg, sizeof(c->errmsg),
-			    "Header %s must be signed.", need);
+			    "Header %s must be signed.", required[i]);
 			return C_SIG_INCOMPLETE;
 		}
-		if (required[i] == NULL)
-			break;
+	}
+	un.hdrs = hdrs;
+	un.nh = nh;
+	un.name[0] = '\0';
+	MHD_get_connection_values(c->conn, MHD_HEADER_KIND, find_unsigned,
+	    &un);
+	if (un.name[0] != '\0') {
+		snprintf(c->errmsg, sizeof(c->errmsg), "Header %s is present "
+		    "but not signed.", un.name);
+		return C_SIG_INCOMPLETE;
 	}
 
 	emu_sha256_hex(c->r->body ? c->r->body : "", c->r->bodylen,

@@ -55,6 +55,7 @@ struct v3 {
 	const char	*sent_query;	/* sent instead of query */
 	const char	*body_hash;	/* claimed instead of the real one */
 	int		 unsigned_token; /* token header left out of signing */
+	int		 curl_ctype;	/* let libcurl add its Content-Type */
 };
 
 /* A V1 request: op holds key, value pairs, NULL-terminated. */
@@ -268,7 +269,7 @@ v3_send(const struct v3 *q, struct resp *r)
 			hl = add_header(hl, h[i].name, h[i].val);
 	if (q->token != NULL && q->unsigned_token)
 		hl = add_header(hl, "x-acs-security-token", q->token);
-	if (body == NULL)
+	if (body == NULL && !q->curl_ctype)
 		hl = curl_slist_append(hl, "Content-Type:");
 	hl = add_header(hl, "Authorization", auth);
 	snprintf(url, sizeof(url), "%s/?%s", base,
@@ -473,6 +474,13 @@ test_v3(void)
 
 	memset(&q, 0, sizeof(q));
 	q.query = "SecretName=db-password";
+	q.curl_ctype = 1;
+	v3_send(&q, &r);
+	expect(&r, 400, "IncompleteSignature",
+	    "V3: the Content-Type libcurl adds must be signed");
+	resp_free(&r);
+	q.curl_ctype = 0;
+
 	q.version = "2016-01-21";
 	v3_send(&q, &r);
 	expect(&r, 400, "InvalidVersion", "V3: wrong API version");
