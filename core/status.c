@@ -40,6 +40,10 @@
 #define TMP_SUFFIX	".tmp"
 #define COL_GAP		3
 
+/*
+ * Formats wall-clock ms as RFC 3339 UTC to the second into buf and returns
+ * buf; "" when it does not fit.
+ */
 const char *
 status_time(int64_t ms, char *buf, size_t len)
 {
@@ -236,6 +240,11 @@ replace_file(int dfd, const char *base, const char *text)
 	return -1;
 }
 
+/*
+ * Replaces the file at path with the JSON of the n entries; entries of an
+ * unknown kind are skipped.  0, or -1 with errno set and the old file left
+ * in place.
+ */
 int
 status_write_file(const char *path, const struct status_entry *e, size_t n)
 {
@@ -305,6 +314,11 @@ print_row(FILE *fp, const char *cells[NCOLS], const size_t width[NCOLS])
 	putc('\n', fp);
 }
 
+/*
+ * Prints the ExternalSecrets among the n entries as a table to fp, sorted
+ * by namespace and name; other kinds are skipped.  Each column is as wide
+ * as its widest cell, three spaces apart; the last one is not padded.
+ */
 void
 status_print_table(FILE *fp, const struct status_entry *e, size_t n)
 {

@@ -437,11 +437,6 @@ ensure_key_link(int fd, const char *key)
 	return put_link(fd, dest, KEY_TMP, key);
 }
 
-/*
- * Removes the links "<k>" -> "..data/<k>" under fd whose key k is not
- * present in the data directory dfd (-1: none).  Other entries are left
- * alone: they are not ours.
- */
 static int
 prune_link(int fd, const char *name, void *arg)
 {
@@ -456,6 +451,11 @@ prune_link(int fd, const char *name, void *arg)
 	return unlink_entry(fd, name, NULL);
 }
 
+/*
+ * Removes the links "<k>" -> "..data/<k>" under fd whose key k is not
+ * present in the data directory dfd (-1: none).  Other entries are left
+ * alone: they are not ours.
+ */
 static int
 prune_key_links(int fd, int dfd)
 {
@@ -615,7 +615,10 @@ make_data_dir(int fd, char *buf, size_t len)
 	return -1;
 }
 
-/* Writes one key file under dfd: new, 0600, fsynced. */
+/*
+ * Writes the new file it->key under dfd: O_EXCL, never through a link,
+ * 0600, fsynced.  Used for key files and for the owner record.
+ */
 static int
 write_key(int dfd, const struct result_item *it)
 {
@@ -799,6 +802,11 @@ replace(struct tgt *t, const char *old, const struct result_item **v,
 	return r;
 }
 
+/*
+ * Opens the output directory, creating it 0700 when missing (an existing
+ * one keeps the mode its operator gave it).  The caller owns the result and
+ * frees it with target_close.  NULL with a message in err on failure.
+ */
 struct target_root *
 target_open(const char *dir, char *err, size_t errlen)
 {
@@ -829,6 +837,7 @@ target_open(const char *dir, char *err, size_t errlen)
 	return root;
 }
 
+/* Closes and frees root; NULL is a no-op. */
 void
 target_close(struct target_root *root)
 {
@@ -840,6 +849,12 @@ target_close(struct target_root *root)
 	free(root);
 }
 
+/*
+ * Writes ns/name atomically with the steps described at the top of this
+ * file.  data is only read.  TARGET_OK with *changed set, or TARGET_ERR
+ * with the old version in place and a message in err naming the target,
+ * the step and the cause.  Concurrent calls must be for different targets.
+ */
 int
 target_write(struct target_root *root, const char *ns, const char *name,
     const struct target_data *data, int *changed, char *err, size_t errlen)
@@ -977,6 +992,12 @@ list_keys(int dfd, size_t *n)
 	return nm.v;
 }
 
+/*
+ * Reads the version of ns/name that ..data names, keys sorted, bytes in
+ * secure memory; the caller frees out with target_data_free.  Bounded by
+ * RESULT_MAX_ITEMS keys and RESULT_MAX_BYTES in all.  TARGET_OK,
+ * TARGET_ABSENT (no target or no ..data) or TARGET_ERR.
+ */
 int
 target_read(struct target_root *root, const char *ns, const char *name,
     struct target_data *out, char *err, size_t errlen)
@@ -1025,6 +1046,7 @@ target_read(struct target_root *root, const char *ns, const char *name,
 	return r;
 }
 
+/* Frees what target_read returned; the bytes are zeroed. */
 void
 target_data_free(struct target_data *d)
 {
@@ -1060,6 +1082,12 @@ empty_target_dir(int fd)
 	return each_entry(fd, remove_entry, NULL);
 }
 
+/*
+ * Removes ns/name: its links, data directories, owner record and directory.
+ * The namespace directory stays, so that a concurrent write of another
+ * target in it never loses its parent.  A foreign directory inside the
+ * target makes it fail with the rest removed.
+ */
 int
 target_delete(struct target_root *root, const char *ns, const char *name,
     char *err, size_t errlen)
@@ -1150,6 +1178,10 @@ list_ns(int fd, const char *ns, void *arg)
 	each_subdir(fd, valid_name, list_name, la);
 }
 
+/*
+ * Calls fn for each target directory DIR/<ns>/<name> with valid names that
+ * is a real directory of ours.  Always 0.
+ */
 int
 target_list(struct target_root *root,
     void (*fn)(const char *ns, const char *name, void *arg), void *arg)
@@ -1248,19 +1280,31 @@ cleanup_ns(int fd, const char *ns, void *arg)
 	each_subdir(fd, valid_name, cleanup_name, (void *)ns);
 }
 
+/*
+ * For every target: removes the temporaries of an interrupted write, the
+ * data directories ..data does not name, links of keys that are gone;
+ * restores missing key links; tightens modes.  Problems are logged; call it
+ * at start-up, before any write.
+ */
 void
 target_cleanup(struct target_root *root)
 {
 	each_subdir(root->fd, valid_ns, cleanup_ns, NULL);
 }
 
+/*
+ * Records owner ("ns/name", no newline) and the creation policy in
+ * ns/name/..owner, replaced atomically; creates the target directory if
+ * needed.  TARGET_OK or TARGET_ERR with a message in err.
+ */
 int
 target_set_owner(struct target_root *root, const char *ns, const char *name,
     const char *owner, int creation, char *err, size_t errlen)
 {
-	struct tgt	t = { ns, name, -1, -1, err, errlen };
-	char		buf[OWNER_MAX];
-	int		fd = -1, r, n;
+	struct tgt		t = { ns, name, -1, -1, err, errlen };
+	struct result_item	it;
+	char			buf[OWNER_MAX];
+	int			r, n;
 
 	if ((r = tgt_open(root, &t, 1)) != TARGET_OK)
 		goto done;
@@ -1269,39 +1313,25 @@ target_set_owner(struct target_root *root, const char *ns, const char *name,
 		r = tgt_fail(&t, "recording owner", NULL, EINVAL);
 		goto done;
 	}
+	it.key = (char *)OWNER_TMP;
+	it.data = (uint8_t *)buf;
+	it.len = (size_t)n;
 	if (unlinkat(t.fd, OWNER_TMP, 0) == -1 && errno != ENOENT) {
 		r = tgt_fail(&t, "removing " OWNER_TMP, NULL, errno);
 		goto done;
 	}
-	fd = openat(t.fd, OWNER_TMP, O_CREAT | O_EXCL | O_WRONLY |
-	    O_NOFOLLOW | O_CLOEXEC, FILE_MODE);
-	if (fd == -1 || fchmod(fd, FILE_MODE) == -1 ||
-	    write_all(fd, (const uint8_t *)buf, (size_t)n) == -1 ||
-	    fsync(fd) == -1) {
-		r = tgt_fail(&t, "writing " OWNER_TMP, NULL, errno);
-		goto undo;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		r = tgt_fail(&t, "writing " OWNER_TMP, NULL, errno);
-		goto undo;
-	}
-	fd = -1;
-	if (renameat(t.fd, OWNER_TMP, t.fd, OWNER_FILE) == -1) {
-		r = tgt_fail(&t, "renaming " OWNER_TMP, NULL, errno);
-		goto undo;
+	if (write_key(t.fd, &it) == -1 ||
+	    renameat(t.fd, OWNER_TMP, t.fd, OWNER_FILE) == -1) {
+		r = tgt_fail(&t, "writing " OWNER_FILE, NULL, errno);
+		unlinkat(t.fd, OWNER_TMP, 0);
+		goto done;
 	}
 	if (fsync(t.fd) == -1) {
 		r = tgt_fail(&t, "fsync of target directory", NULL, errno);
 		goto done;
 	}
 	r = TARGET_OK;
-	goto done;
- undo:
-	unlinkat(t.fd, OWNER_TMP, 0);
  done:
-	if (fd != -1)
-		close(fd);
 	tgt_close(&t);
 	return r;
 }
@@ -1328,6 +1358,12 @@ parse_owner(char *buf, char *out, size_t len, int *creation)
 	return 0;
 }
 
+/*
+ * Reads the owner record of ns/name into buf (NUL-terminated) and
+ * *creation.  TARGET_OK, TARGET_ABSENT when there is none, TARGET_ERR (and
+ * a warning logged) when it cannot be read, is malformed or does not fit:
+ * a caller must then not treat the target as orphaned.
+ */
 int
 target_owner(struct target_root *root, const char *ns, const char *name,
     char *buf, size_t len, int *creation)
