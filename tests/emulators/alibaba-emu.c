@@ -25,8 +25,10 @@
  *	            "role_arn": "acs:ram::123:role/app",
  *	            "token_file": "/path/token", "lifetime_seconds": 3600 } }
  *
- * A "binary" version holds its data base64-encoded, and is returned as is
- * with SecretDataType binary.  The OIDC token file is read again at every
+ * Versions are applied in order, as successive rotations: a later version
+ * taking ACSCurrent leaves ACSPrevious to the one that held it.  A "binary"
+ * version holds its data base64-encoded, and is returned as is with
+ * SecretDataType binary.  The OIDC token file is read again at every
  * AssumeRoleWithOIDC; its content, without trailing white space, is the only
  * token accepted.  lifetime_seconds (or --sts-lifetime, which wins) replaces
  * the requested DurationSeconds, so that tests can get short-lived
@@ -1916,7 +1918,7 @@ serve_api(struct call *c)
 {
 	static const char *const versions[A_MAX] = { "2016-01-20",
 	    "2016-01-20", "2015-04-01", "" };
-	const char	*name, *version;
+	const char	*name, *version, *msg = NULL;
 	struct fault	 f;
 	size_t		 nhdr = 0;
 	int		 code;
@@ -1946,10 +1948,14 @@ serve_api(struct call *c)
 		/* Anonymous: what the echo fault shows is the whole form. */
 		free(c->echo);
 		c->echo = emu_canon_query(&c->all, NULL);
-	} else if ((code = authenticate(c)) != C_OK)
-		return send_error(c, code, code == C_SIG_MISMATCH &&
-		    c->errmsg[0] == '\0' ? c->echo : c->errmsg[0] ?
-		    c->errmsg : NULL, NULL, NULL);
+	} else if ((code = authenticate(c)) != C_OK) {
+		/* A specific reason wins; a plain mismatch shows the echo. */
+		if (c->errmsg[0] != '\0')
+			msg = c->errmsg;
+		else if (code == C_SIG_MISMATCH)
+			msg = c->echo;
+		return send_error(c, code, msg, NULL, NULL);
+	}
 
 	if (fault_pick(c->action, &f)) {
 		if (f.mode != F_LATENCY)
@@ -2023,7 +2029,7 @@ ctl_secret_put(struct MHD_Connection *conn, struct req *r, const char *name)
 	struct secret	*s;
 	struct version	 v;
 	cJSON		*j;
-	char		 err[128];
+	char		 err[128], *ntype;
 	int		 rc = -1;
 
 	if ((j = cJSON_ParseWithLength(r->body ? r->body : "",
@@ -2033,20 +2039,18 @@ ctl_secret_put(struct MHD_Connection *conn, struct req *r, const char *name)
 		cJSON_Delete(j);
 		return ctl_reply(conn, 400, err);
 	}
+	tags = cJSON_GetObjectItemCaseSensitive(j, "tags");
+	type = cJSON_GetObjectItemCaseSensitive(j, "secret_type");
 	pthread_rwlock_wrlock(&emu.store_lock);
 	if ((s = store_get_or_add(name)) == NULL)
 		snprintf(err, sizeof(err), "too many secrets");
-	else if ((tags = cJSON_GetObjectItemCaseSensitive(j, "tags")) !=
-	    NULL && secret_set_tags(s, tags, err, sizeof(err)) == -1)
-		;
-	else if (secret_put_version(s, &v, err, sizeof(err)) == 0)
-		rc = 0;
-	type = cJSON_GetObjectItemCaseSensitive(j, "secret_type");
-	if (rc == 0 && cJSON_IsString(type)) {
+	else if (tags == NULL ||
+	    secret_set_tags(s, tags, err, sizeof(err)) == 0)
+		rc = secret_put_version(s, &v, err, sizeof(err));
+	if (rc == 0 && cJSON_IsString(type) &&
+	    (ntype = strdup(type->valuestring)) != NULL) {
 		free(s->type);
-		s->type = strdup(type->valuestring);
-		if (s->type == NULL)
-			s->type = strdup("");
+		s->type = ntype;
 	}
 	pthread_rwlock_unlock(&emu.store_lock);
 	version_clear(&v);
