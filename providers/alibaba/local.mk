@@ -64,3 +64,12 @@ tests_unit_test_alibaba_config_SOURCES = \
 	$(alibaba_all_sources)
 tests_unit_test_alibaba_config_CPPFLAGS = $(alibaba_test_cppflags)
 tests_unit_test_alibaba_config_LDADD = $(alibaba_test_libs)
+
+check_PROGRAMS += tests/unit/test_alibaba_rrsa
+TESTS += tests/unit/test_alibaba_rrsa
+tests_unit_test_alibaba_rrsa_SOURCES = \
+	tests/unit/test_alibaba_rrsa.c \
+	$(alibaba_test_host) \
+	$(alibaba_all_sources)
+tests_unit_test_alibaba_rrsa_CPPFLAGS = $(alibaba_test_cppflags)
+tests_unit_test_alibaba_rrsa_LDADD = $(alibaba_test_libs)
