@@ -123,7 +123,8 @@ put_utf8(char *o, uint32_t cp)
 static int
 read_escape(struct jparser *p, char *o, size_t *n)
 {
-	static const char	 from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	static const char	 from[] = "\"\\/bfnrt";
+	static const char	 to[] = "\"\\/\b\f\n\r\t";
 	const char		*q;
 	uint32_t		 cp, lo;
 

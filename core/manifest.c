@@ -393,7 +393,8 @@ static int
 get_kvs(struct doc *d, const struct xs_value *map, const char *key,
     const char *prefix, struct kv **out, size_t *n)
 {
-	char			 path[MANIFEST_PATH_MAX], sub[MANIFEST_PATH_MAX];
+	char			 path[MANIFEST_PATH_MAX];
+	char			 sub[MANIFEST_PATH_MAX];
 	const struct xs_value	*m;
 	size_t			 i;
 	int			 rc = 0;
@@ -530,7 +531,8 @@ seen_add(struct loadctx *lc, const char *kind, const char *ns,
 	}
 	for (i = h & (lc->cap_seen - 1); lc->seen[i].key != NULL;
 	    i = (i + 1) & (lc->cap_seen - 1)) {
-		if (lc->seen[i].hash == h && strcmp(lc->seen[i].key, key) == 0) {
+		if (lc->seen[i].hash == h &&
+		    strcmp(lc->seen[i].key, key) == 0) {
 			free(key);
 			return -1;
 		}
@@ -668,7 +670,8 @@ static int
 read_selector(struct doc *d, const struct xs_value *cm, const char *prefix,
     struct store_condition *c)
 {
-	char			 path[MANIFEST_PATH_MAX], sub[MANIFEST_PATH_MAX];
+	char			 path[MANIFEST_PATH_MAX];
+	char			 sub[MANIFEST_PATH_MAX];
 	const struct xs_value	*sel, *exprs;
 	size_t			 i;
 	int			 rc = 0;
@@ -700,7 +703,8 @@ read_selector(struct doc *d, const struct xs_value *cm, const char *prefix,
 static int
 read_conditions(struct doc *d, const struct xs_value *spec, struct store *st)
 {
-	char			 path[MANIFEST_PATH_MAX], sub[MANIFEST_PATH_MAX];
+	char			 path[MANIFEST_PATH_MAX];
+	char			 sub[MANIFEST_PATH_MAX];
 	const struct xs_value	*conds, *cm;
 	struct store_condition	*c;
 	size_t			 i, j;
@@ -1031,10 +1035,11 @@ static int
 read_data(struct doc *d, const struct xs_value *spec,
     struct externalsecret *es)
 {
-	char			 path[MANIFEST_PATH_MAX], sub[MANIFEST_PATH_MAX];
+	char			 path[MANIFEST_PATH_MAX];
+	char			 sub[MANIFEST_PATH_MAX];
 	const struct xs_value	*seq, *m, *rr;
 	struct es_data		*e;
-	size_t			 i, j;
+	size_t			 i;
 	int			 rc = 0;
 
 	if (get_typed(d, spec, "data", "spec", XS_VALUE_SEQ, 0, &seq) == -1)
@@ -1072,20 +1077,52 @@ read_data(struct doc *d, const struct xs_value *spec,
 			    "at most 253 characters, not . or ..");
 			rc = -1;
 		}
-		for (j = 0; j + 1 < es->ndata; j++) {
-			if (es->data[j].secret_key != NULL &&
-			    strcmp(es->data[j].secret_key, e->secret_key) == 0) {
-				doc_error(d, value_get(m, "secretKey"), sub,
-				    "duplicate secretKey found: %s",
-				    e->secret_key);
-				rc = -1;
-				break;
-			}
-		}
 		if (read_remote_ref(d, rr, fpath(sub, sizeof(sub), path,
 		    "remoteRef"), &e->ref) == -1)
 			rc = -1;
 	}
+	return rc;
+}
+
+static int
+data_cmp(const void *a, const void *b)
+{
+	const struct es_data	*x = *(const struct es_data *const *)a;
+	const struct es_data	*y = *(const struct es_data *const *)b;
+	int			 c = strcmp(x->secret_key, y->secret_key);
+
+	if (c != 0)
+		return c;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Refuses a secretKey used twice, at its second use.  Sorting keeps a
+ * hostile list of thousands of entries from costing n squared.
+ */
+static int
+check_secret_keys(struct doc *d, struct externalsecret *es)
+{
+	char		 path[MANIFEST_PATH_MAX];
+	struct es_data	**v;
+	size_t		 i, n = 0;
+	int		 rc = 0;
+
+	v = xcalloc(es->ndata, sizeof(*v));
+	for (i = 0; i < es->ndata; i++)
+		if (es->data[i].secret_key != NULL)
+			v[n++] = &es->data[i];
+	qsort(v, n, sizeof(*v), data_cmp);
+	for (i = 1; i < n; i++) {
+		if (strcmp(v[i - 1]->secret_key, v[i]->secret_key) != 0)
+			continue;
+		pathf(path, sizeof(path), "spec.data[%zu].secretKey",
+		    (size_t)(v[i] - es->data));
+		doc_error(d, value_get(v[i]->node, "secretKey"), path,
+		    "duplicate secretKey found: %s", v[i]->secret_key);
+		rc = -1;
+	}
+	free(v);
 	return rc;
 }
 
@@ -1349,7 +1386,8 @@ read_es(struct doc *d)
 		rc = -1;
 	if (read_target(d, spec, &es) == -1)
 		rc = -1;
-	if (read_data(d, spec, &es) == -1)
+	if (read_data(d, spec, &es) == -1 ||
+	    check_secret_keys(d, &es) == -1)
 		rc = -1;
 	if (read_data_from(d, spec, &es) == -1)
 		rc = -1;
@@ -1493,6 +1531,8 @@ read_secret_map(struct doc *d, const char *which, int base64,
 			rc = -1;
 			continue;
 		}
+		if (is_null(v))
+			continue;	/* a null value: no key */
 		if (v->type != XS_VALUE_STRING) {
 			doc_error(d, v, path, "must be a string, not %s",
 			    type_name(v));

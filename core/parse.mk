@@ -33,3 +33,23 @@ check_PROGRAMS += tests/unit/test_names
 TESTS += tests/unit/test_names
 tests_unit_test_names_CPPFLAGS = $(unit_cppflags)
 tests_unit_test_names_LDADD = $(unit_libs)
+
+check_PROGRAMS += tests/unit/test_manifest
+TESTS += tests/unit/test_manifest
+tests_unit_test_manifest_CPPFLAGS = $(unit_cppflags) \
+	-DXS_TEST_DATA='"$(abs_top_srcdir)/tests/data/manifests"'
+tests_unit_test_manifest_LDADD = $(unit_libs)
+
+# The hostile corpus: one rule broken per file, beside one valid file.
+EXTRA_DIST += tests/data/manifests/valid.yaml
+EXTRA_DIST += tests/data/manifests/alias-bomb.yaml
+EXTRA_DIST += tests/data/manifests/deep-nesting.yaml
+EXTRA_DIST += tests/data/manifests/duplicate-keys.yaml
+EXTRA_DIST += tests/data/manifests/empty-docs.yaml
+EXTRA_DIST += tests/data/manifests/invalid-utf8.yaml
+EXTRA_DIST += tests/data/manifests/merge-key.yaml
+EXTRA_DIST += tests/data/manifests/not-a-map.yaml
+EXTRA_DIST += tests/data/manifests/nul-byte.yaml
+EXTRA_DIST += tests/data/manifests/syntax-error.yaml
+EXTRA_DIST += tests/data/manifests/unknown-tag.yaml
+EXTRA_DIST += tests/data/manifests/yaml11-scalars.yaml
