@@ -73,3 +73,12 @@ tests_unit_test_alibaba_rrsa_SOURCES = \
 	$(alibaba_all_sources)
 tests_unit_test_alibaba_rrsa_CPPFLAGS = $(alibaba_test_cppflags)
 tests_unit_test_alibaba_rrsa_LDADD = $(alibaba_test_libs)
+
+check_PROGRAMS += tests/unit/test_alibaba_read
+TESTS += tests/unit/test_alibaba_read
+tests_unit_test_alibaba_read_SOURCES = \
+	tests/unit/test_alibaba_read.c \
+	$(alibaba_test_host) \
+	$(alibaba_all_sources)
+tests_unit_test_alibaba_read_CPPFLAGS = $(alibaba_test_cppflags)
+tests_unit_test_alibaba_read_LDADD = $(alibaba_test_libs)
