@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -615,6 +616,55 @@ test_owner(struct target_root *root)
 	    &creation), TARGET_ABSENT, "absent target has no owner");
 }
 
+struct writer {
+	struct target_root	*root;
+	char			 name[16];
+	int			 failures;
+};
+
+/* Writes its own target 40 times, alternating two versions. */
+static void *
+write_loop(void *arg)
+{
+	struct writer	*w = arg;
+	const char	*v1[] = { "a=one", "b=one" };
+	const char	*v2[] = { "b=two", "c=two" };
+	char		 err[256];
+	int		 i, changed;
+
+	for (i = 0; i < 40; i++)
+		if (write_kv(w->root, "conc", w->name, i % 2 ? v2 : v1, 2,
+		    &changed, err, sizeof(err)) != TARGET_OK || !changed)
+			w->failures++;
+	return NULL;
+}
+
+/* Writers of different targets in one namespace, at the same time. */
+static void
+test_concurrent(struct target_root *root)
+{
+	struct writer	w[4];
+	pthread_t	th[4];
+	int		i, failures = 0, good = 1;
+
+	for (i = 0; i < 4; i++) {
+		w[i].root = root;
+		w[i].failures = 0;
+		fmt(w[i].name, sizeof(w[i].name), "t%d", i);
+		pthread_create(&th[i], NULL, write_loop, &w[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		failures += w[i].failures;
+		good = good &&
+		    strcmp(slurp(path("conc/t%d/c", i)), "two") == 0 &&
+		    mode_of(path("conc/t%d/a", i)) == -1 &&
+		    count_data_dirs(path("conc/t%d", i)) == 1;
+	}
+	is_int(failures, 0, "concurrent writes of four targets all succeed");
+	ok(good, "each ends at its last version, with one data directory");
+}
+
 struct seen {
 	char	names[16][128];
 	int	n;
@@ -709,6 +759,7 @@ main(void)
 	test_eio(root);
 	test_cleanup(root);
 	test_owner(root);
+	test_concurrent(root);
 	test_list_delete();
 	target_close(root);
 	test_tmpfs();
