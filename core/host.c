@@ -50,7 +50,7 @@
 
 struct log_slot {
 	uint64_t	 key;		/* 0: free */
-	int64_t		 start;		/* window start, monotonic ms */
+	int64_t		 start;		/* monotonic, ms */
 	uint32_t	 count;		/* lines printed in the window */
 	uint32_t	 suppressed;
 	int		 level;

@@ -62,7 +62,7 @@ struct sbuf {
 
 struct xs_http_response {
 	int32_t		 status;
-	struct sbuf	 body;		/* NUL-terminated when not empty */
+	struct sbuf	 body;		/* NUL-terminated */
 	struct sbuf	 hdrs;		/* "name\0value\0" ... */
 	size_t		 nhdrs;
 };
@@ -74,8 +74,8 @@ struct xfer {
 	int		 too_large;
 	int		 too_many_headers;
 	int		 nomem;
-	int		 metadata_ok;	/* the URL names a metadata address
-					   an operator allowed */
+	int		 metadata_ok;	/* the URL names a metadata
+					   address an operator allowed */
 	int		 metadata_refused;
 };
 

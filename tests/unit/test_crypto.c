@@ -48,7 +48,7 @@ bytes_get(const struct bytes *b, uint8_t *buf)
 static const struct {
 	const char	*name;
 	struct bytes	 key, data;
-	const char	*sha256, *sha1;	/* NULL: no vector of that RFC */
+	const char	*sha256, *sha1;	/* NULL: no such vector */
 } hmacs[] = {
 	{ "case 1", { NULL, 0x0b, 20 }, { "Hi There", 0, 0 },
 	  "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
@@ -90,8 +90,8 @@ test_sha256(void)
 	} v[] = {
 		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b"
 		  "7852b855" },
-		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff"
-		  "61f20015ad" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb4"
+		  "10ff61f20015ad" },
 		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
 		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419"
 		  "db06c1" },
