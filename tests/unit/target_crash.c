@@ -14,7 +14,8 @@
  * Version A has keys a and b, version B keys b and c, so a torn write shows
  * as a wrong set of keys as well as wrong bytes.  The values are a few
  * hundred kilobytes so that a kill often lands inside a write.  check prints
- * the version found and exits 0, or prints why on stderr and exits 1.
+ * the version found (and whether the kill interrupted a write) and exits 0,
+ * or prints why on stderr and exits 1.
  */
 #include "config.h"
 
@@ -145,9 +146,12 @@ link_ok(const char *tdir, const struct version *v, int k)
 	return good;
 }
 
-/* After cleanup: ..data, one data directory, the key links; no more. */
+/*
+ * After cleanup: ..data, one data directory, the key links; no more.  Says
+ * why not on stderr unless quiet.
+ */
 static int
-tree_ok(const char *tdir, const struct version *v)
+tree_ok(const char *tdir, const struct version *v, int quiet)
 {
 	struct dirent	*de;
 	struct stat	 st;
@@ -158,7 +162,7 @@ tree_ok(const char *tdir, const struct version *v)
 
 	fmt(p, sizeof(p), "%s/..data", tdir);
 	if ((n = readlink(p, data, sizeof(data) - 1)) == -1)
-		return fprintf(stderr, "..data: %s\n", strerror(errno)), 0;
+		return 0;
 	data[n] = '\0';
 	if ((d = opendir(tdir)) == NULL)
 		return 0;
@@ -172,19 +176,23 @@ tree_ok(const char *tdir, const struct version *v)
 			if (strcmp(de->d_name, v->keys[k]) == 0)
 				break;
 		if (k == NKEYS) {
-			fprintf(stderr, "left over: %s\n", de->d_name);
+			if (!quiet)
+				fprintf(stderr, "left over: %s\n", de->d_name);
 			bad = 1;
 		}
 	}
 	closedir(d);
 	for (k = 0; k < NKEYS; k++)
 		if (!link_ok(tdir, v, k)) {
-			fprintf(stderr, "key %s: bad link\n", v->keys[k]);
+			if (!quiet)
+				fprintf(stderr, "key %s: bad link\n",
+				    v->keys[k]);
 			bad = 1;
 		}
 	fmt(p, sizeof(p), "%s/%s/%s", tdir, data, v->keys[0]);
 	if (stat(p, &st) == -1 || (st.st_mode & 07777) != 0600) {
-		fprintf(stderr, "key file mode not 0600\n");
+		if (!quiet)
+			fprintf(stderr, "key file mode not 0600\n");
 		bad = 1;
 	}
 	return !bad;
@@ -197,7 +205,7 @@ do_check(const char *dir)
 	struct target_data	 d;
 	const struct version	*v, *after;
 	char			 err[512], tdir[PATH_MAX];
-	int			 r;
+	int			 r, interrupted;
 
 	if ((root = target_open(dir, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
@@ -213,6 +221,8 @@ do_check(const char *dir)
 		fprintf(stderr, "torn: neither version A nor version B\n");
 		return 1;
 	}
+	fmt(tdir, sizeof(tdir), "%s/%s/%s", dir, NS, NAME);
+	interrupted = !tree_ok(tdir, v, 1);
 	target_cleanup(root);
 	if (target_read(root, NS, NAME, &d, err, sizeof(err)) != TARGET_OK) {
 		fprintf(stderr, "read after cleanup: %s\n", err);
@@ -225,10 +235,9 @@ do_check(const char *dir)
 		fprintf(stderr, "cleanup changed the version\n");
 		return 1;
 	}
-	fmt(tdir, sizeof(tdir), "%s/%s/%s", dir, NS, NAME);
-	if (!tree_ok(tdir, v))
+	if (!tree_ok(tdir, v, 0))
 		return 1;
-	printf("%c\n", v->tag);
+	printf("%c%s\n", v->tag, interrupted ? " (write interrupted)" : "");
 	return 0;
 }
 
