@@ -406,6 +406,65 @@ fetch_missing(char *why, size_t len)
 	return 0;
 }
 
+static uint64_t
+digest(uint64_t h, const void *p, size_t len)
+{
+	const uint8_t	*b = p;
+	size_t		 i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Folds the code and data of one call of s into h. */
+static uint64_t
+digest_call(uint64_t h, const struct fx_secret *s)
+{
+	struct xs_remote_ref	 ref;
+	struct xs_result	 r;
+	struct xs_diag		 d;
+	struct client		*c;
+	size_t			 i;
+	int32_t			 rc;
+
+	if ((c = client_of(s->store)) == NULL ||
+	    (s->map && prov->get_secret_map == NULL))
+		return h;
+	ref_of(s, &ref);
+	res_init(&r);
+	diag_reset(&d);
+	if (s->map)
+		rc = call_end("get_secret_map", prov->get_secret_map(c->c,
+		    &ref, &r, &d), &d);
+	else
+		rc = call_end("get_secret", prov->get_secret(c->c, &ref, &r,
+		    &d), &d);
+	h = digest(h, &rc, sizeof(rc));
+	if (r.has_value)
+		h = digest(h, r.data, r.len);
+	for (i = 0; i < r.nitems; i++) {
+		h = digest(h, r.keys[i], strlen(r.keys[i]) + 1);
+		h = digest(h, r.values[i], r.lens[i]);
+	}
+	res_clear(&r);
+	return h;
+}
+
+/* A digest of the outcomes of every fixture call, to compare rounds. */
+static uint64_t
+digest_all(void)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+	size_t		i;
+
+	for (i = 0; i < fx.nsecrets; i++)
+		h = digest_call(h, &fx.secrets[i]);
+	for (i = 0; i < fx.nmissing; i++)
+		h = digest_call(h, &fx.missing[i]);
+	return h;
+}
+
 static void
 check_validate(void)
 {
@@ -540,9 +599,10 @@ check_threads(int repeat)
 static void
 check_fetches(const struct options *o)
 {
-	char	why[512];
-	size_t	i;
-	int	r;
+	uint64_t	first;
+	char		why[512];
+	size_t		i;
+	int		r;
 
 	result_begin("CONTRACT-005");
 	if (fetch_all(FETCH_VALUES, why, sizeof(why)) == -1)
@@ -570,12 +630,13 @@ check_fetches(const struct options *o)
 	else
 		result_pass("CONTRACT-006");
 	result_begin("CONTRACT-007");
+	first = digest_all();
 	for (r = 0; r < o->repeat; r++)
-		if (fetch_all(FETCH_VALUES | FETCH_MAPS, why, sizeof(why)) ==
-		    -1 || fetch_missing(why, sizeof(why)) == -1)
+		if (digest_all() != first)
 			break;
 	if (r < o->repeat)
-		result_fail("CONTRACT-007", "call %d: %s", r + 2, why);
+		result_fail("CONTRACT-007", "round %d of the same calls gave "
+		    "other codes or values than the first", r + 2);
 	else
 		result_pass("CONTRACT-007");
 	if (check_wanted("CONTRACT-008"))

@@ -78,7 +78,7 @@ struct ali_client {
 	int			 sigv1;
 	char			*ca_pem;	/* secure, NUL-terminated */
 	size_t			 ca_len;
-	struct ali_creds	 key;		/* AccessKey; unused with RRSA */
+	struct ali_creds	 key;		/* AccessKey, without RRSA */
 	struct rrsa_session	*rrsa;		/* NULL with an AccessKey */
 	const struct errors_policy *policy;
 };

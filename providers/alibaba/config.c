@@ -143,7 +143,7 @@ config_endpoint(const char *in, char url[ALI_URL_MAX],
     char hosthdr[ALI_URL_MAX])
 {
 	const char	*scheme = "https", *p = in, *colon;
-	size_t		 hostlen, n;
+	size_t		 hostlen, n, i;
 	long		 port = 0;
 	char		*end;
 
@@ -161,7 +161,7 @@ config_endpoint(const char *in, char url[ALI_URL_MAX],
 	hostlen = colon != NULL ? (size_t)(colon - p) : n;
 	if (hostlen == 0 || hostlen > 253)
 		return -1;
-	for (size_t i = 0; i < hostlen; i++)
+	for (i = 0; i < hostlen; i++)
 		if (!isalnum((unsigned char)p[i]) && p[i] != '.' &&
 		    p[i] != '-')
 			return -1;

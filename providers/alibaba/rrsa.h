@@ -20,7 +20,7 @@ struct ali_creds {
 	char		*id;
 	char		*secret;
 	char		*token;		/* NULL for an AccessKey */
-	uint64_t	 gen;		/* RRSA generation; 0 for an AccessKey */
+	uint64_t	 gen;		/* RRSA generation, else 0 */
 };
 
 /* Copies the three strings (token may be NULL).  XS_OK or XS_ERR_NOMEM. */

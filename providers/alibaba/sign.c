@@ -231,10 +231,9 @@ header_signed(const char *name)
 static int
 header_cmp(const void *a, const void *b)
 {
-	const struct xs_http_header *x = *(const struct xs_http_header *const *)a;
-	const struct xs_http_header *y = *(const struct xs_http_header *const *)b;
+	const struct xs_http_header *const	*x = a, *const *y = b;
 
-	return strcasecmp(x->name, y->name);
+	return strcasecmp((*x)->name, (*y)->name);
 }
 
 /* Appends a header name in lower case. */

@@ -107,8 +107,8 @@ test_code_copy(void)
 	is_str(out, "Throttling.User", "a code is kept");
 	errors_code_copy("Bad Code: secret", out);
 	is_str(out, "", "a code with odd characters is dropped");
-	errors_code_copy("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	    "AAAAAAAA", out);
+	errors_code_copy("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAA", out);
 	is_str(out, "", "an overlong code is dropped");
 	errors_code_copy(NULL, out);
 	is_str(out, "", "no code");

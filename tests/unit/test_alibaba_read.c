@@ -211,7 +211,8 @@ serve_get(const struct sign_param *q, size_t nq, struct th_response *resp)
 	else if (strcmp(name, "json") == 0)
 		answer(resp, 200, "{\"SecretData\":\"{\\\"user\\\":\\\"u\\\","
 		    "\\\"port\\\":5432,\\\"nested\\\":{\\\"a\\\":[1,2]},"
-		    "\\\"dot.key\\\":\\\"d\\\"}\",\"SecretDataType\":\"text\"}");
+		    "\\\"dot.key\\\":\\\"d\\\"}\","
+		    "\"SecretDataType\":\"text\"}");
 	else if (strcmp(name, "bin") == 0)
 		/* bytes 00 01 ff 41 */
 		answer(resp, 200, "{\"SecretData\":\"AAH/QQ==\","
@@ -267,7 +268,8 @@ fake(const struct th_request *req, struct th_response *resp, void *arg)
 		fk.token_seen++;
 	if (fk.expire_token > 0 && tok != NULL) {
 		fk.expire_token--;
-		answer(resp, 400, "{\"Code\":\"InvalidSecurityToken.Expired\"}");
+		answer(resp, 400,
+		    "{\"Code\":\"InvalidSecurityToken.Expired\"}");
 		return;
 	}
 	if (fk.throttle > 0) {
