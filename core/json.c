@@ -359,11 +359,13 @@ parse_object(struct jparser *p, int depth, struct xs_value *obj)
 		if (read_string(p, &key, &klen) == -1)
 			return -1;
 		skip_ws(p);
-		if (strlen(key) != klen || p->pos >= p->len ||
-		    p->s[p->pos] != ':') {
+		if (strlen(key) != klen) {
 			xs_secure_free(key);
-			return jfail(p, klen != strlen(key) ?
-			    "NUL byte in key" : "expected ':'");
+			return jfail(p, "NUL byte in key");
+		}
+		if (p->pos >= p->len || p->s[p->pos] != ':') {
+			xs_secure_free(key);
+			return jfail(p, "expected ':'");
 		}
 		p->pos++;
 		if (parse_value(p, depth + 1, &child) == -1) {

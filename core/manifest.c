@@ -1744,7 +1744,7 @@ load_file(struct loadctx *lc, const char *path)
 {
 	char		 msg[256], *buf = NULL;
 	struct stat	 sb;
-	size_t		 len = 0;
+	size_t		 len = 0, cap;
 	ssize_t		 n;
 	int		 fd;
 
@@ -1764,10 +1764,13 @@ load_file(struct loadctx *lc, const char *path)
 		file_error(lc, path, msg);
 		goto done;
 	}
-	if ((buf = xs_secure_alloc(VALUE_MAX_FILE + 1)) == NULL)
-		fatal("manifest buffer");
-	while (len <= VALUE_MAX_FILE && (n = read(fd, buf + len,
-	    VALUE_MAX_FILE + 1 - len)) != 0) {
+	/* One byte more than fstat said, to notice a file still growing. */
+	cap = (size_t)sb.st_size + 1;
+	if ((buf = xs_secure_alloc(cap)) == NULL) {
+		file_error(lc, path, "out of memory");
+		goto done;
+	}
+	while (len < cap && (n = read(fd, buf + len, cap - len)) != 0) {
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -1778,10 +1781,8 @@ load_file(struct loadctx *lc, const char *path)
 		}
 		len += (size_t)n;
 	}
-	if (len > VALUE_MAX_FILE) {
-		snprintf(msg, sizeof(msg), "file is larger than %d bytes",
-		    VALUE_MAX_FILE);
-		file_error(lc, path, msg);
+	if (len == cap) {
+		file_error(lc, path, "file changed while being read");
 		goto done;
 	}
 	load_buffer(lc, path, buf, len);

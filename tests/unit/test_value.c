@@ -44,7 +44,7 @@ sample(int secure)
 static void
 test_readers(void)
 {
-	struct xs_value	*root = sample(0), *s;
+	struct xs_value	*root = sample(0), *s, *v;
 	char		 buf[64];
 
 	is_int(root->count, 2, "map has two members");
@@ -76,8 +76,14 @@ test_readers(void)
 		value_append(s, NULL, str_node(1, i % 2 ? "odd" : "even"));
 	is_int(s->count, 1000, "1000 items appended to a secure list");
 	is_str(value_str(s->items[999]), "odd", "last item intact");
-	ok(value_append(s, "key", str_node(0, "x")) == -1 ||
-	    s->count == 1000, "a key is refused on a list");
+	v = str_node(1, "x");
+	ok(value_append(s, "key", v) == -1 && s->count == 1000,
+	    "a key is refused on a list");
+	value_free(v);
+	v = str_node(1, "x");
+	ok(value_append(root, NULL, v) == -1 && root->count == 2,
+	    "a map member needs a key");
+	value_free(v);
 	value_free(s);
 	value_free(root);
 }
