@@ -189,8 +189,9 @@ reconcile_next_due(const struct externalsecret *es, int ok, int failures,
 	return now_ms + es->refresh_ms + sched_jitter(key, es->refresh_ms);
 }
 
-static uint64_t
-es_hash(const char *ns, const char *name)
+/* FNV-1a of "ns/name": ExternalSecret ids and target lock stripes. */
+uint64_t
+reconcile_hash_name(const char *ns, const char *name)
 {
 	uint64_t	 h = 0xcbf29ce484222325ULL;
 	const char	*s;
@@ -202,6 +203,8 @@ es_hash(const char *ns, const char *name)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
 	return h;
 }
+
+#define es_hash	reconcile_hash_name
 
 static struct rc_es *
 es_find(struct reconciler *r, const char *ns, const char *name)
@@ -776,7 +779,7 @@ invalid_message(const struct manifest_error *me, char *buf, size_t len)
 
 static void
 apply_es(struct reconciler *r, struct rc_set *rs, struct rc_store *fresh,
-    int64_t now)
+    int64_t now, struct removals *rm)
 {
 	const struct manifest_set	*set = rs->set;
 	struct rc_es			*e;
@@ -795,6 +798,12 @@ apply_es(struct reconciler *r, struct rc_set *rs, struct rc_store *fresh,
 		e->seen = 1;
 		free(e->invalid);
 		e->invalid = NULL;
+		/* Moved to another target: the old one goes (a busy
+		 * worker's job does it when it finishes, see job_finish). */
+		if (e->es != NULL && !e->busy &&
+		    strcmp(e->es->target_name, es->target_name) != 0)
+			removal_add(rm, e->ns, e->name, e->es->target_name,
+			    e->es->creation);
 		if (e->es == NULL || e->es->spec_hash != es->spec_hash) {
 			e->failures = 0;
 			schedule(r, e, now, SCHED_URGENT);
@@ -830,17 +839,39 @@ apply_es(struct reconciler *r, struct rc_set *rs, struct rc_store *fresh,
 	}
 }
 
-/* Unschedules the objects not seen in the new set.  Locked. */
+/*
+ * Whether set has a document that failed before its kind, namespace and
+ * name were known (an unreadable file, broken YAML): it may be an
+ * ExternalSecret, so nothing counts as removed.
+ */
+static int
+has_unknown_documents(const struct manifest_set *set)
+{
+	size_t	 i;
+
+	for (i = 0; i < set->nerrors; i++)
+		if (*set->errors[i].kind == '\0' ||
+		    *set->errors[i].name == '\0')
+			return 1;
+	return 0;
+}
+
+/*
+ * Unschedules the objects not seen in the new set and collects the Owner
+ * targets to delete; with keep set, unseen objects stay as they were.
+ * Locked.
+ */
 static void
-apply_removed(struct reconciler *r, struct removals *rm)
+apply_removed(struct reconciler *r, struct removals *rm, int keep)
 {
 	struct rc_es	*e, *next;
-	size_t		 i;
+	size_t		 i, kept = 0;
 
 	for (i = 0; i < r->nbuckets; i++) {
 		for (e = r->table[i]; e != NULL; e = next) {
 			next = e->next;
-			if (e->seen) {
+			if (e->seen || keep) {
+				kept += !e->seen;
 				e->seen = 0;
 				continue;
 			}
@@ -856,6 +887,11 @@ apply_removed(struct reconciler *r, struct removals *rm)
 			es_free(e);
 		}
 	}
+	if (kept > 0)
+		log_warnx("manifests: some documents could not be read; "
+		    "keeping %zu ExternalSecret%s missing from them, and "
+		    "their targets, until they can", kept, kept == 1 ? "" :
+		    "s");
 }
 
 struct sweep {
@@ -904,7 +940,7 @@ reconcile_apply(struct reconciler *r, struct manifest_set *set)
 	struct rc_set	*rs;
 	struct rc_store	*fresh, *g, **pp, *dead = NULL, *last;
 	struct removals	 rm;
-	int		 changed = 0;
+	int		 changed = 0, keep;
 
 	if (set == NULL)
 		return;
@@ -943,9 +979,10 @@ reconcile_apply(struct reconciler *r, struct manifest_set *set)
 		last->next = r->stores;
 		r->stores = fresh;
 	}
-	apply_es(r, rs, fresh, reconcile_mono_ms());
-	apply_removed(r, &rm);
-	if (!r->applied && r->cfg.targets != NULL)
+	keep = has_unknown_documents(set);
+	apply_es(r, rs, fresh, reconcile_mono_ms(), &rm);
+	apply_removed(r, &rm, keep);
+	if (!r->applied && !keep && r->cfg.targets != NULL)
 		sweep_targets(r, &rm);
 	r->applied = 1;
 	reconcile_set_unref(r->cur);

@@ -206,6 +206,7 @@ struct rc_job {
 /* reconcile.c */
 int64_t	 reconcile_mono_ms(void);
 int64_t	 reconcile_wall_ms(void);
+uint64_t reconcile_hash_name(const char *ns, const char *name);
 void	 reconcile_wait_until(pthread_cond_t *cond, pthread_mutex_t *mtx,
 	    int64_t deadline_ms);
 void	 reconcile_set_unref(struct rc_set *s);

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,6 +39,24 @@ es_labels(struct mbuf *b, const char *metric, const struct rc_es *e)
 	label(b, 0, "namespace", e->ns);
 }
 
+/* One counter family over every ExternalSecret: the field at off. */
+static void
+es_counter(struct mbuf *b, struct reconciler *r, const char *metric,
+    const char *help, size_t off)
+{
+	struct rc_es	*e;
+	uint64_t	 v;
+	size_t		 i;
+
+	family(b, metric, "counter", help);
+	for (i = 0; i < r->nbuckets; i++)
+		for (e = r->table[i]; e != NULL; e = e->next) {
+			memcpy(&v, (const char *)e + off, sizeof(v));
+			es_labels(b, metric, e);
+			mbuf_printf(b, "} %llu\n", (unsigned long long)v);
+		}
+}
+
 static void
 render_es(struct mbuf *b, struct reconciler *r)
 {
@@ -46,22 +65,12 @@ render_es(struct mbuf *b, struct reconciler *r)
 	size_t		 i;
 	int		 k;
 
-	family(b, "externalsecret_sync_calls_total", "counter",
-	    "Total number of the External Secret sync calls");
-	for (i = 0; i < r->nbuckets; i++)
-		for (e = r->table[i]; e != NULL; e = e->next) {
-			es_labels(b, "externalsecret_sync_calls_total", e);
-			mbuf_printf(b, "} %llu\n",
-			    (unsigned long long)e->sync_calls);
-		}
-	family(b, "externalsecret_sync_calls_error", "counter",
-	    "Total number of the External Secret sync errors");
-	for (i = 0; i < r->nbuckets; i++)
-		for (e = r->table[i]; e != NULL; e = e->next) {
-			es_labels(b, "externalsecret_sync_calls_error", e);
-			mbuf_printf(b, "} %llu\n",
-			    (unsigned long long)e->sync_errors);
-		}
+	es_counter(b, r, "externalsecret_sync_calls_total",
+	    "Total number of the External Secret sync calls",
+	    offsetof(struct rc_es, sync_calls));
+	es_counter(b, r, "externalsecret_sync_calls_error",
+	    "Total number of the External Secret sync errors",
+	    offsetof(struct rc_es, sync_errors));
 	family(b, "externalsecret_status_condition", "gauge",
 	    "The status condition of a specific External Secret");
 	for (i = 0; i < r->nbuckets; i++)

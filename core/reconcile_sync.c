@@ -504,15 +504,7 @@ pthread_mutex_t *
 reconcile_target_lock(struct reconciler *r, const char *ns,
     const char *target)
 {
-	uint64_t	 h = 0xcbf29ce484222325ULL;
-	const char	*s;
-
-	for (s = ns; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	h = (h ^ '/') * 0x100000001b3ULL;
-	for (s = target; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return &r->tlocks[h % TARGET_LOCKS];
+	return &r->tlocks[reconcile_hash_name(ns, target) % TARGET_LOCKS];
 }
 
 /* CreatedOnce: whether this ExternalSecret already created its target. */

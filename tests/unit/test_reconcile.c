@@ -393,25 +393,22 @@ status_of(struct fixture *fx, const char *kind, const char *ns,
 	return found;
 }
 
-static const char *
-es_message(struct fixture *fx, const char *ns, const char *name)
+/* The status of ExternalSecret ns/name, in a static entry. */
+static const struct status_entry *
+es_status(struct fixture *fx, const char *ns, const char *name)
 {
 	static struct status_entry	 st;
 
-	if (!status_of(fx, "ExternalSecret", ns, name, &st))
-		return "(none)";
-	return st.message;
+	if (!status_of(fx, "ExternalSecret", ns, name, &st)) {
+		memset(&st, 0, sizeof(st));
+		snprintf(st.message, sizeof(st.message), "(none)");
+		st.reason = "(none)";
+	}
+	return &st;
 }
 
-static const char *
-es_reason(struct fixture *fx, const char *ns, const char *name)
-{
-	static struct status_entry	 st;
-
-	if (!status_of(fx, "ExternalSecret", ns, name, &st))
-		return "(none)";
-	return st.reason;
-}
+#define es_message(fx, ns, name)	(es_status(fx, ns, name)->message)
+#define es_reason(fx, ns, name)		(es_status(fx, ns, name)->reason)
 
 /* The value of key in target ns/name, in a static buffer; NULL if none. */
 static const char *
@@ -698,6 +695,97 @@ test_creation_policies(void)
 	    "Merge: target kept after its ExternalSecret went");
 	fx_close(&fx);
 	free(y);
+}
+
+static void
+test_removals(void)
+{
+	struct fixture	 fx;
+	char		*y, *z, *w;
+
+	tp_reset();
+	tp_set("r", "1", XS_OK);
+	fx_open(&fx, 1);
+	y = cat(STORE, es_doc("default", "mv", "  target: {name: t1}\n",
+	    DATA1("r")));
+	z = cat(y, es_doc("default", "orph", "  target: {creationPolicy: "
+	    "Orphan}\n", DATA1("r")));
+	free(y);
+	y = cat(z, es_doc("default", "own", NULL, DATA1("r")));
+	once(&fx, y);
+	free(z);
+	/* z: mv moved to t2, orph kept, own gone (for the restarts). */
+	z = cat(STORE, es_doc("default", "mv", "  target: {name: t2}\n",
+	    DATA1("r")));
+	w = cat(z, es_doc("default", "orph", "  target: {creationPolicy: "
+	    "Orphan}\n", DATA1("r")));
+	free(z);
+	z = w;
+	w = cat(z, es_doc("default", "own", NULL, DATA1("r")));
+	once(&fx, w);
+	free(w);
+	is_int(tkeys(&fx, "default", "t1"), -1,
+	    "rename: the old Owner target is deleted");
+	is_str(tval(&fx, "default", "t2", "v"), "1",
+	    "rename: the new target is written");
+	is_str(tval(&fx, "default", "own", "v"), "1",
+	    "removal: set up a target for the restart test");
+	fx_close(&fx);
+
+	/* A restart without "own": its Owner target is swept. */
+	fx_open(&fx, 1);
+	snprintf(fx.out, sizeof(fx.out), "%s/out%d", tmpdir, ndir - 1);
+	target_close(fx.root);
+	reconcile_free(fx.r);
+	{
+		struct reconcile_config	 cfg;
+		char			 err[256];
+
+		fx.root = target_open(fx.out, err, sizeof(err));
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.host = H;
+		cfg.providers = &tp_set_;
+		cfg.targets = fx.root;
+		cfg.concurrency = 1;
+		fx.r = reconcile_new(&cfg, err, sizeof(err));
+	}
+	free(y);
+	y = cat(z, "---\nkind: [broken\n");
+	reconcile_apply(fx.r, load(y));
+	is_str(tval(&fx, "default", "own", "v"), "1",
+	    "unreadable document: no target is swept");
+	reconcile_apply(fx.r, load(z));
+	is_str(tval(&fx, "default", "own", "v"), "1",
+	    "sweep: only on the first apply");
+	fx_close(&fx);
+
+	fx_open(&fx, 1);
+	snprintf(fx.out, sizeof(fx.out), "%s/out%d", tmpdir, ndir - 2);
+	target_close(fx.root);
+	reconcile_free(fx.r);
+	{
+		struct reconcile_config	 cfg;
+		char			 err[256];
+
+		fx.root = target_open(fx.out, err, sizeof(err));
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.host = H;
+		cfg.providers = &tp_set_;
+		cfg.targets = fx.root;
+		cfg.concurrency = 1;
+		fx.r = reconcile_new(&cfg, err, sizeof(err));
+	}
+	reconcile_apply(fx.r, load(z));
+	is_int(tkeys(&fx, "default", "own"), -1,
+	    "sweep: an Owner target of a vanished ExternalSecret is deleted "
+	    "at start");
+	is_str(tval(&fx, "default", "orph", "v"), "1",
+	    "sweep: Orphan targets stay");
+	is_str(tval(&fx, "default", "t2", "v"), "1",
+	    "sweep: targets of present ExternalSecrets stay");
+	fx_close(&fx);
+	free(y);
+	free(z);
 }
 
 static void
@@ -1349,6 +1437,7 @@ main(void)
 	test_deletion_policies();
 	test_creation_policies();
 	test_ownership_immutable();
+	test_removals();
 	test_data_from();
 	test_stores();
 	test_dedup();
