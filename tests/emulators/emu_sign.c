@@ -104,6 +104,7 @@ sb_finish(struct sb *b)
 	return b->p;
 }
 
+/* pe(s): a new string, or NULL when out of memory or over the cap. */
 char *
 emu_pct_encode(const char *s, size_t len)
 {
@@ -157,6 +158,7 @@ bad:
 	return NULL;
 }
 
+/* Appends copies of key and val; -1 when full or out of memory. */
 int
 emu_params_add(struct emu_params *ps, const char *key, const char *val)
 {
@@ -176,6 +178,10 @@ emu_params_add(struct emu_params *ps, const char *key, const char *val)
 	return 0;
 }
 
+/*
+ * Appends the pairs of a query or form body, decoded; -1 (with what was
+ * parsed so far kept, for emu_params_free) when malformed or too many.
+ */
 int
 emu_params_parse(struct emu_params *ps, const char *s, size_t len)
 {
@@ -211,6 +217,7 @@ emu_params_parse(struct emu_params *ps, const char *s, size_t len)
 	return 0;
 }
 
+/* The value of the first parameter called key, or NULL; not a copy. */
 const char *
 emu_params_get(const struct emu_params *ps, const char *key)
 {
@@ -222,6 +229,7 @@ emu_params_get(const struct emu_params *ps, const char *key)
 	return NULL;
 }
 
+/* Frees every pair and empties ps. */
 void
 emu_params_free(struct emu_params *ps)
 {
@@ -245,6 +253,7 @@ pair_cmp(const void *a, const void *b)
 	return strcmp(pa[1], pb[1]);
 }
 
+/* The sorted, encoded "k=v&..." of ps without skip; a new string. */
 char *
 emu_canon_query(const struct emu_params *ps, const char *skip)
 {
@@ -277,6 +286,7 @@ emu_canon_query(const struct emu_params *ps, const char *skip)
 	return sb_finish(&b);
 }
 
+/* METHOD "&%2F&" pe(canonical query without Signature); a new string. */
 char *
 emu_v1_string_to_sign(const char *method, const struct emu_params *ps)
 {
@@ -292,6 +302,7 @@ emu_v1_string_to_sign(const char *method, const struct emu_params *ps)
 	return sb_finish(&b);
 }
 
+/* Base64 HMAC-SHA1 of sts keyed with secret "&"; 0, or -1. */
 int
 emu_v1_sign(const char *secret, const char *sts, char *out, size_t outlen)
 {
@@ -315,6 +326,7 @@ emu_v1_sign(const char *secret, const char *sts, char *out, size_t outlen)
 	return 0;
 }
 
+/* Lower-case hex SHA-256 of data into out (65 bytes). */
 void
 emu_sha256_hex(const void *data, size_t len, char *out)
 {
@@ -344,6 +356,7 @@ sb_add_trimmed(struct sb *b, const char *v)
 	sb_addn(b, v, len);
 }
 
+/* The V3 canonical request of its parts; a new string, or NULL. */
 char *
 emu_v3_canonical_request(const char *method, const char *path,
     const struct emu_params *query, const struct emu_header *hdrs,
@@ -375,6 +388,7 @@ emu_v3_canonical_request(const char *method, const char *path,
 	return sb_finish(&b);
 }
 
+/* "ACS3-HMAC-SHA256\n" hex(sha256(canonical)); a new string. */
 char *
 emu_v3_string_to_sign(const char *canonical)
 {
@@ -389,6 +403,7 @@ emu_v3_string_to_sign(const char *canonical)
 	return s;
 }
 
+/* Hex HMAC-SHA256 of sts keyed with secret into out; 0, or -1. */
 int
 emu_v3_sign(const char *secret, const char *sts, char *out, size_t outlen)
 {

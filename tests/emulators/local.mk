@@ -8,8 +8,13 @@ emu_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/emulators \
 noinst_PROGRAMS += tests/emulators/alibaba-emu
 tests_emulators_alibaba_emu_SOURCES = \
 	tests/emulators/alibaba-emu.c \
+	tests/emulators/emu.h \
+	tests/emulators/emu_api.c \
+	tests/emulators/emu_auth.c \
 	tests/emulators/emu_sign.c \
-	tests/emulators/emu_sign.h
+	tests/emulators/emu_sign.h \
+	tests/emulators/emu_store.c \
+	tests/emulators/emu_util.c
 tests_emulators_alibaba_emu_CPPFLAGS = $(emu_cppflags) $(MHD_CFLAGS) \
 	$(CJSON_CFLAGS) $(CRYPTO_CFLAGS)
 tests_emulators_alibaba_emu_LDADD = $(MHD_LIBS) $(CJSON_LIBS) \
