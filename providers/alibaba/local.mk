@@ -82,3 +82,5 @@ tests_unit_test_alibaba_read_SOURCES = \
 	$(alibaba_all_sources)
 tests_unit_test_alibaba_read_CPPFLAGS = $(alibaba_test_cppflags)
 tests_unit_test_alibaba_read_LDADD = $(alibaba_test_libs)
+
+dist_man_MANS += doc/xsecrets-alibaba.5
