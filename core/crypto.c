@@ -42,6 +42,7 @@ crypto_failed(const char *what, void *out, size_t len)
 	log_warnx("crypto: %s failed inside libcrypto", what);
 }
 
+/* SHA-256 of data into out.  Any thread. */
 void
 crypto_sha256(const void *data, size_t len, uint8_t out[32])
 {
@@ -63,6 +64,7 @@ hmac(const EVP_MD *md, const char *name, const void *key, size_t klen,
 		crypto_failed(name, out, outsz);
 }
 
+/* HMAC-SHA256 (RFC 2104) of data under key into out.  Any thread. */
 void
 crypto_hmac_sha256(const void *key, size_t klen, const void *data,
     size_t len, uint8_t out[32])
@@ -70,6 +72,7 @@ crypto_hmac_sha256(const void *key, size_t klen, const void *data,
 	hmac(EVP_sha256(), "HMAC-SHA256", key, klen, data, len, out, 32);
 }
 
+/* HMAC-SHA1 of data under key into out.  Any thread. */
 void
 crypto_hmac_sha1(const void *key, size_t klen, const void *data, size_t len,
     uint8_t out[20])
@@ -77,6 +80,7 @@ crypto_hmac_sha1(const void *key, size_t klen, const void *data, size_t len,
 	hmac(EVP_sha1(), "HMAC-SHA1", key, klen, data, len, out, 20);
 }
 
+/* len bytes from the CSPRNG into buf: XS_OK or XS_ERR_INTERNAL. */
 int32_t
 crypto_random(void *buf, size_t len)
 {
@@ -93,6 +97,7 @@ crypto_random(void *buf, size_t len)
 	return XS_OK;
 }
 
+/* Padded standard base64 in secure memory; see crypto.h. */
 char *
 crypto_base64_encode(const void *data, size_t len, size_t *outlen)
 {
@@ -175,6 +180,7 @@ b64_data_len(const char *text, size_t len, int url)
 	return (ssize_t)(len - pad);
 }
 
+/* Strict base64 decoding into secure memory; see crypto.h. */
 uint8_t *
 crypto_base64_decode(const char *text, size_t len, int32_t url,
     size_t *outlen)

@@ -116,6 +116,7 @@ stat_add(uint64_t *counter)
 	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
 }
 
+/* A snapshot of the HTTP counters; any thread. */
 void
 host_stats(struct host_stats *out)
 {
@@ -325,6 +326,7 @@ pattern_match(const char *s, const struct target *t)
 	return hl > sl && strcmp(t->host + hl - sl, p.host) == 0;
 }
 
+/* Whether s is a valid endpoint pattern; see http.h. */
 int
 http_pattern_valid(const char *s)
 {
@@ -439,6 +441,7 @@ url_parse(const char *url, char *why, size_t whylen)
 	return u;
 }
 
+/* The endpoint policy for one URL; see host.h.  Any thread. */
 int
 host_endpoint_allowed(const struct xs_provider *prov, const char *url,
     char *why, size_t whylen)
@@ -487,6 +490,7 @@ http_handle(void)
 	return h;
 }
 
+/* Takes the daemon's settings; see http.h. */
 void
 http_init(const struct host_config *cfg)
 {
@@ -494,6 +498,7 @@ http_init(const struct host_config *cfg)
 	pthread_once(&http_once, key_create);
 }
 
+/* Releases the calling thread's handle and forgets the settings. */
 void
 http_shutdown(void)
 {
@@ -691,6 +696,7 @@ setup(CURL *h, const struct xs_http_request *req, CURLU *u,
 		SET(CURLOPT_CAINFO, http_cfg->ca_file);
 		SET(CURLOPT_CAPATH, (char *)NULL);
 	}
+#if LIBCURL_VERSION_NUM >= 0x074d00
 	if (req->ca_pem != NULL && req->ca_pem_len > 0) {
 		struct curl_blob blob = {
 			.data = (void *)(uintptr_t)req->ca_pem,
@@ -701,6 +707,10 @@ setup(CURL *h, const struct xs_http_request *req, CURLU *u,
 		SET(CURLOPT_CAINFO_BLOB, &blob);
 		SET(CURLOPT_CAPATH, (char *)NULL);
 	}
+#else
+	if (req->ca_pem != NULL && req->ca_pem_len > 0)
+		rc = CURLE_NOT_BUILT_IN;	/* needs curl 7.77 */
+#endif
 	SET(CURLOPT_CONNECTTIMEOUT_MS, tmo);
 	SET(CURLOPT_TIMEOUT_MS, tmo);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
@@ -794,6 +804,11 @@ request_ok(const struct xs_http_request *req,
 	return XS_OK;
 }
 
+/*
+ * host->http_request: policy, then one transfer on the calling thread's
+ * handle.  On XS_OK *resp belongs to the caller (http_free); on error it is
+ * NULL and d says why.  Any thread.
+ */
 int32_t
 http_request(const struct xs_store *st, const struct xs_http_request *req,
     struct xs_http_response **resp, struct xs_diag *d)
@@ -865,12 +880,14 @@ http_request(const struct xs_store *st, const struct xs_http_request *req,
 	return rc;
 }
 
+/* The HTTP status of r, or -1 for NULL. */
 int32_t
 http_status(const struct xs_http_response *r)
 {
 	return r != NULL ? r->status : -1;
 }
 
+/* The body of r ("" when empty), valid until http_free; NULL for NULL. */
 const uint8_t *
 http_body(const struct xs_http_response *r, size_t *len)
 {
@@ -881,6 +898,7 @@ http_body(const struct xs_http_response *r, size_t *len)
 	return r->body.data != NULL ? r->body.data : (const uint8_t *)"";
 }
 
+/* The first header of r named name (any case), or NULL. */
 const char *
 http_header(const struct xs_http_response *r, const char *name)
 {
@@ -900,6 +918,7 @@ http_header(const struct xs_http_response *r, const char *name)
 	return NULL;
 }
 
+/* Zeroes and frees a response; NULL is a no-op. */
 void
 http_free(struct xs_http_response *r)
 {
