@@ -896,11 +896,21 @@ fault(const char *spec)
 }
 
 static void
+faults_clear(void)
+{
+	struct resp	 r;
+
+	plain("DELETE", "/_emu/fault", NULL, NULL, &r);
+	resp_free(&r);
+}
+
+static void
 test_faults(void)
 {
 	struct resp	 r;
 	struct v3	 q;
 	const char	*msg;
+	char		 tok[4096];
 
 	memset(&q, 0, sizeof(q));
 	q.query = "SecretName=db-password";
@@ -957,10 +967,31 @@ test_faults(void)
 	expect(&r, 503, "ServiceUnavailableTemporary",
 	    "a fault without count lasts");
 	resp_free(&r);
-	plain("DELETE", "/_emu/fault", NULL, NULL, &r);
-	resp_free(&r);
+	faults_clear();
 	list(NULL, &r);
 	expect(&r, 200, NULL, "DELETE /_emu/fault clears faults");
+	resp_free(&r);
+
+	fault("{\"mode\":\"notfound\",\"ratio\":0}");
+	v3_send(&q, &r);
+	expect(&r, 200, NULL, "ratio 0 never fires");
+	resp_free(&r);
+	faults_clear();
+	fault("{\"mode\":\"notfound\",\"ratio\":1}");
+	v3_send(&q, &r);
+	expect(&r, 404, "Forbidden.ResourceNotFound", "ratio 1 always fires");
+	resp_free(&r);
+	faults_clear();
+
+	fault("{\"action\":\"AssumeRoleWithOIDC\",\"mode\":\"echo\","
+	    "\"count\":1}");
+	read_token(tok, sizeof(tok));
+	tok[strcspn(tok, "\n")] = '\0';
+	assume(tok, "xsecrets-test", "3600", NULL, &r);
+	expect(&r, 400, "SignatureDoesNotMatch", "echo fault on STS");
+	msg = jstr(r.json, "Message");
+	ok(msg != NULL && strstr(msg, "OIDCToken=") != NULL,
+	    "echo: the STS message carries the OIDC token");
 	resp_free(&r);
 
 	plain("POST", "/_emu/fault", "{\"mode\":\"explode\"}", NULL, &r);
