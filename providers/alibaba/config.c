@@ -356,6 +356,7 @@ load_rrsa(const struct xs_host *h, const struct xs_store *st,
 	    "oidcTokenFilePath", "roleArn", "sessionName", "durationSeconds",
 	    NULL };
 	char	url[ALI_URL_MAX];
+	size_t	n;
 
 	if (h->value_type(rr) != XS_VALUE_MAP)
 		return bad(h, d, rr, "auth.rrsa", "must be a map");
@@ -383,8 +384,9 @@ load_rrsa(const struct xs_host *h, const struct xs_store *st,
 	if (!config_arn_ok(c->provider_arn, "oidc-provider"))
 		return bad(h, d, rr, "auth.rrsa.oidcProviderArn", "must be "
 		    "acs:ram::<account>:oidc-provider/<name>");
+	n = strlen(c->token_file);
 	if (c->token_file[0] != '/' || strstr(c->token_file, "/../") ||
-	    strlen(c->token_file) > 1024)
+	    n > 1024 || (n >= 3 && strcmp(c->token_file + n - 3, "/..") == 0))
 		return bad(h, d, rr, "auth.rrsa.oidcTokenFilePath", "must be "
 		    "an absolute path without \"..\"");
 	if (!config_session_ok(c->session_name))

@@ -548,8 +548,9 @@ rrsa_get(struct rrsa_session *s, const struct xs_store *st,
 			seen = s->exchanges;
 			while (s->busy)
 				pthread_cond_wait(&s->cv, &s->mu);
+			/* A failed exchange answers its waiters too. */
 			if (s->exchanges != seen && s->last_rc != XS_OK &&
-			    !creds_valid(s, h->monotonic_ms())) {
+			    (stale || !creds_valid(s, h->monotonic_ms()))) {
 				rc = s->last_rc;
 				h->error(d, "%s", s->last_msg);
 				break;

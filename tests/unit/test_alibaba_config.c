@@ -121,6 +121,9 @@ static const struct vcase cases[] = {
 	{ "relative token file", "",
 	    "{\"regionID\":\"cn-hangzhou\"," RRSA(",\"oidcTokenFilePath\":"
 	    "\"token\"") "}", XS_ERR_INVALID, "absolute path" },
+	{ "token file ending in ..", "",
+	    "{\"regionID\":\"cn-hangzhou\"," RRSA(",\"oidcTokenFilePath\":"
+	    "\"/var/..\"") "}", XS_ERR_INVALID, "absolute path" },
 	{ "short session name", "",
 	    "{\"regionID\":\"cn-hangzhou\"," RRSA(",\"oidcTokenFilePath\":"
 	    "\"/t\",\"sessionName\":\"a\"") "}", XS_ERR_INVALID,
