@@ -779,8 +779,19 @@ test_generated(void)
 	snprintf(p, sizeof(p), "%s/.outside/evil.yaml", dir);
 	write_file(p, "not: [valid\n", 0, 0, "");
 
+	/* A ConfigMap volume: files are symlinks into a hidden directory. */
+	snprintf(p, sizeof(p), "%s/..2026_12_03", dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/..2026_12_03/ns.yaml", dir);
+	write_file(p, "apiVersion: v1\nkind: Namespace\nmetadata:\n"
+	    "  name: from-configmap\n", 0, 0, "");
+	snprintf(q, sizeof(q), "%s/ns.yaml", dir);
+	(void)!symlink("..2026_12_03/ns.yaml", q);
+
 	set = manifest_load(dir);
 	check_valid_loaded(set, "generated");
+	ok(has_ns(set, "from-configmap"), "symlinked file followed, once");
+	is_int(set->nnamespaces, 1, "hidden directory itself not walked");
 	ok(file_err(set, "huge.yaml") != NULL && strstr(file_err(set,
 	    "huge.yaml")->message, "larger than") != NULL,
 	    "20 MiB file refused");
