@@ -127,10 +127,20 @@ grow(void *arrp, size_t *cap, size_t n, size_t sz)
 	return 0;
 }
 
+/*
+ * A copy for an error field, with control characters replaced: names and
+ * keys quoted in errors come from the manifest and must not forge lines.
+ */
 static char *
 dup_or_empty(const char *s)
 {
-	return xstrdup(s != NULL ? s : "");
+	char	*p, *c;
+
+	p = xstrdup(s != NULL ? s : "");
+	for (c = p; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return p;
 }
 
 /* Records one error.  Out of memory here is fatal: the set would lie. */
@@ -552,13 +562,19 @@ static int
 read_metadata(struct doc *d, int namespaced, int (*name_rule)(const char *),
     char **name, char **ns)
 {
-	const struct xs_value	*meta, *v;
+	const struct xs_value	*meta, *v, *nsv = NULL;
 	int			 rc = 0;
 
 	*name = *ns = NULL;
 	if (get_typed(d, d->root, "metadata", "", XS_VALUE_MAP, 1,
 	    &meta) == -1)
 		return -1;
+	if (namespaced) {
+		if (get_typed(d, meta, "namespace", "metadata",
+		    XS_VALUE_STRING, 0, &nsv) == -1)
+			return -1;
+		d->ns = nsv ? nsv->str : "default";
+	}
 	if (get_typed(d, meta, "name", "metadata", XS_VALUE_STRING, 1,
 	    &v) == -1)
 		return -1;
@@ -569,20 +585,12 @@ read_metadata(struct doc *d, int namespaced, int (*name_rule)(const char *),
 		    name_rule == name_is_dns1123_label ? "label" : "subdomain");
 		rc = -1;
 	}
-	*name = xstrdup(v->str);
-	if (!namespaced) {
-		*ns = xstrdup("");
-		return rc;
-	}
-	if (get_typed(d, meta, "namespace", "metadata", XS_VALUE_STRING, 0,
-	    &v) == -1)
-		return -1;
-	d->ns = v ? v->str : "default";
-	if (v != NULL && !name_is_dns1123_label(v->str)) {
-		doc_error(d, v, "metadata.namespace", "invalid namespace: "
+	if (nsv != NULL && !name_is_dns1123_label(nsv->str)) {
+		doc_error(d, nsv, "metadata.namespace", "invalid namespace: "
 		    "must be a lowercase RFC 1123 label");
 		rc = -1;
 	}
+	*name = xstrdup(v->str);
 	*ns = xstrdup(d->ns);
 	return rc;
 }
@@ -1978,9 +1986,11 @@ manifest_error_str(const struct manifest_error *e, char *buf, size_t len)
 	else
 		snprintf(where, sizeof(where), "%s", e->file);
 	obj[0] = '\0';
-	if (*e->kind != '\0')
+	if (*e->kind != '\0' && *e->name != '\0')
 		snprintf(obj, sizeof(obj), " %s %s%s%s:", e->kind, e->ns,
 		    *e->ns ? "/" : "", e->name);
+	else if (*e->kind != '\0')
+		snprintf(obj, sizeof(obj), " %s:", e->kind);
 	snprintf(buf, len, "%s:%s%s%s%s %s", where, obj, *e->field ? " " : "",
 	    e->field, *e->field ? ":" : "", e->message);
 	return buf;

@@ -651,6 +651,22 @@ file_err(const struct manifest_set *set, const char *base)
 	return NULL;
 }
 
+/* How many errors name a file ending in base, each with a line. */
+static int
+count_file_errs(const struct manifest_set *set, const char *base)
+{
+	size_t	i, n, m = strlen(base);
+	int	count = 0;
+
+	for (i = 0; i < set->nerrors; i++) {
+		n = strlen(set->errors[i].file);
+		if (n >= m && strcmp(set->errors[i].file + n - m, base) == 0 &&
+		    set->errors[i].line > 0)
+			count++;
+	}
+	return count;
+}
+
 static void
 check_file_err(const struct manifest_set *set, const char *base,
     const char *msg)
@@ -695,6 +711,8 @@ test_corpus(void)
 	check_file_err(set, "merge-key.yaml", "merge keys");
 	check_file_err(set, "not-a-map.yaml", "must be a mapping");
 	check_file_err(set, "syntax-error.yaml", "YAML:");
+	is_int(count_file_errs(set, "wrong-types.yaml"), 10,
+	    "wrong-types.yaml: one error per document");
 	ok(file_err(set, "empty-docs.yaml") == NULL,
 	    "empty and comment-only documents: no error");
 	ok(file_err(set, "yaml11-scalars.yaml") == NULL,
@@ -712,7 +730,7 @@ test_corpus(void)
 		else
 			is_str(s->data[i].value, "1.10", "1.10 stays 1.10");
 	}
-	is_int(set->nerrors, 9, "one error for each hostile file");
+	is_int(set->nerrors, 19, "one error for each hostile document");
 	for (i = 1; i < set->nfiles; i++)
 		ok(strcmp(set->files[i - 1], set->files[i]) < 0,
 		    "files read in sorted order: %s", set->files[i]);
