@@ -118,6 +118,7 @@ tests_fixtures_conformance_http_retry_la_LDFLAGS = $(fixture_ldflags)
 TESTS += tests/conformance/fixtures.sh tests/conformance/skeleton.sh
 EXTRA_DIST += tests/conformance/fixtures.sh tests/conformance/skeleton.sh \
 	tests/conformance/fake.fixtures tests/conformance/broken.fixtures \
-	tests/conformance/http.fixtures plugins/skeleton/skeleton.fixtures \
+	tests/conformance/http.fixtures tests/conformance/alibaba.fixtures \
+	plugins/skeleton/skeleton.fixtures \
 	plugins/skeleton/skeleton.c plugins/skeleton/Makefile \
 	plugins/skeleton/ci-check.sh
