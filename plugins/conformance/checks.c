@@ -529,7 +529,8 @@ check_auth(void)
 		c = NULL;
 		rc = call_end("auth", prov->auth(host, &clients[i].st, &c, &d),
 		    &d);
-		if (fx.stores[i].valid && rc == XS_OK && c != NULL) {
+		if (fx.stores[i].valid && fx.stores[i].auth == XS_OK &&
+		    rc == XS_OK && c != NULL) {
 			clients[i].c = c;
 			continue;
 		}
@@ -537,7 +538,12 @@ check_auth(void)
 			prov->close(c);
 		if (bad[0] != '\0')
 			continue;
-		if (fx.stores[i].valid)
+		if (fx.stores[i].valid && fx.stores[i].auth != XS_OK) {
+			if (rc != fx.stores[i].auth)
+				snprintf(bad, sizeof(bad), "store %s: %s, want "
+				    "%s", fx.stores[i].name, status_name(rc),
+				    status_name(fx.stores[i].auth));
+		} else if (fx.stores[i].valid)
 			snprintf(bad, sizeof(bad), "store %s: %s (%.120s)",
 			    fx.stores[i].name, status_name(rc), d.error);
 		else if (!status_valid(rc))
@@ -708,8 +714,8 @@ group_contract(const struct options *o)
 struct run {
 	int32_t		 auth_rc;
 	int32_t		 get_rc;
-	int		 right;		/* XS_OK with the expected value */
-	long		 http;		/* requests made by get_secret */
+	int		 right;		/* XS_OK, expected value */
+	long		 http;		/* get_secret's requests */
 	long		 max_timeout;
 };
 

@@ -892,8 +892,8 @@ h_base64_encode(const void *data, size_t len, size_t *outlen)
 static int
 b64_digit(int c, int32_t url)
 {
-	const char	*std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			    "0123456789+/";
+	const char	*std = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "abcdefghijklmnopqrstuvwxyz0123456789+/";
 	const char	*p;
 
 	if (url && c == '-')

@@ -33,7 +33,7 @@
 struct check {
 	const char	*id;		/* "CONTRACT-006" */
 	int		 group;
-	int		 level;		/* lowest level that runs it */
+	int		 level;		/* lowest that runs it */
 	const char	*severity;	/* "error" or "warning" */
 	const char	*section;	/* of xsecrets-provider(7) */
 	const char	*title;		/* one line: what is checked */
@@ -46,7 +46,7 @@ extern const struct check checks[];
 /* The options every group sees. */
 struct options {
 	const char	*path;		/* the provider module */
-	const char	*fixtures;	/* NULL: built-in minimal fixtures */
+	const char	*fixtures;	/* NULL: no contract checks */
 	int		 level;
 	uint64_t	 seed;
 	int		 repeat;
@@ -78,6 +78,7 @@ struct fx_store {
 	char		*ns;		/* "" for a cluster store */
 	int		 cluster;
 	int		 valid;
+	int32_t		 auth;		/* what auth must return */
 	struct xs_value	*config;
 };
 
@@ -86,8 +87,8 @@ struct fx_secret {
 	char		*key;
 	char		*property;	/* NULL when absent */
 	char		*version;	/* NULL when absent */
-	int		 map;		/* get_secret_map, value is an object */
-	char		*value;		/* expected bytes (get_secret) */
+	int		 map;		/* for get_secret_map */
+	char		*value;		/* expected bytes */
 	size_t		 len;
 	struct xs_value	*members;	/* expected members (map) */
 };
@@ -105,7 +106,7 @@ struct fx_route {
 
 struct fx_fault {
 	char		*id;		/* "401", "timeout", ... */
-	int32_t		 expect;	/* XS_ERR_* the provider must return */
+	int32_t		 expect;	/* the XS_ERR_* expected */
 };
 
 struct fx_cred {
@@ -169,9 +170,9 @@ struct xs_store {
 
 /* What the host saw; counters are reset by chost_reset. */
 struct chost_stats {
-	long		 live;		/* allocations and objects not freed */
+	long		 live;		/* blocks not freed */
 	long		 misuse;	/* wrong-family or unknown frees */
-	long		 ops;		/* fallible host operations so far */
+	long		 ops;		/* fallible operations */
 	long		 http;		/* http_request calls */
 	long		 creds;		/* credential_get calls */
 	long		 max_timeout_ms;
@@ -201,7 +202,8 @@ void	res_clear(struct xs_result *r);
 
 /* Trees of the harness's own struct xs_value (chost.c). */
 struct cJSON;
-struct xs_value	*tree_from_json(const struct cJSON *j, const char *where);
+struct xs_value	*tree_from_json(const struct cJSON *j,
+	    const char *where);
 void	 tree_free(struct xs_value *v);
 int	 tree_type(const struct xs_value *v);
 const char *tree_string(const struct xs_value *v, size_t *len);

@@ -2,7 +2,7 @@
  * The fixtures file: what a provider's author tells the harness about the
  * provider.  It is one JSON object (see xsecrets-conformance(1), FIXTURES):
  *
- *	stores		[{name, namespace, cluster, valid, config}]
+ *	stores		[{name, namespace, cluster, valid, auth, config}]
  *	secrets		[{store, key, property, version, value | map}]
  *	missing		[{store, key, property, version}]
  *	credentials	[{namespace, name, key, value}]
@@ -122,6 +122,14 @@ load_stores(struct fixtures *fx, const cJSON *a, char *err, size_t errlen)
 		s->cluster = cJSON_IsTrue(cJSON_GetObjectItem(j, "cluster"));
 		c = cJSON_GetObjectItem(j, "valid");
 		s->valid = c == NULL || cJSON_IsTrue(c);
+		c = cJSON_GetObjectItem(j, "auth");
+		s->auth = cJSON_IsString(c) ? status_parse(c->valuestring) :
+		    XS_OK;
+		if (s->auth == 1 || (s->auth != XS_OK && !s->valid)) {
+			snprintf(err, errlen, "stores[%zu].auth: a status "
+			    "name, for a valid store", i);
+			return -1;
+		}
 		if (s->ns == NULL)
 			s->ns = strdup(s->cluster ? "" : "default");
 		snprintf(where, sizeof(where), "stores[%zu].config", i);
@@ -251,7 +259,7 @@ load_faults(struct fixtures *fx, const cJSON *o, char *err, size_t errlen)
 }
 
 static int
-load_creds(struct fixtures *fx, const cJSON *a)
+load_creds(struct fixtures *fx, const cJSON *a, char *err, size_t errlen)
 {
 	const cJSON	*j;
 	struct fx_cred	*c;
@@ -268,8 +276,11 @@ load_creds(struct fixtures *fx, const cJSON *a)
 		if (c->ns == NULL)
 			c->ns = strdup("default");
 		if (c->ns == NULL || c->name == NULL || c->key == NULL ||
-		    c->value == NULL)
+		    c->value == NULL) {
+			snprintf(err, errlen, "credentials[%zu]: needs a name, "
+			    "a key and a value", i - 1);
 			return -1;
+		}
 		add_word(fx, c->value);
 	}
 	return 0;
@@ -329,7 +340,8 @@ fixtures_load(const char *path, struct fixtures *fx, char *err,
 	}
 	if (load_stores(fx, cJSON_GetObjectItem(root, "stores"), err,
 	    errlen) == -1 ||
-	    load_creds(fx, cJSON_GetObjectItem(root, "credentials")) == -1 ||
+	    load_creds(fx, cJSON_GetObjectItem(root, "credentials"), err,
+	    errlen) == -1 ||
 	    load_secrets(fx, cJSON_GetObjectItem(root, "secrets"), 0, err,
 	    errlen) == -1 ||
 	    load_secrets(fx, cJSON_GetObjectItem(root, "missing"), 1, err,

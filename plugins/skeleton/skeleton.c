@@ -47,7 +47,7 @@
 struct skel_client {
 	const struct xs_host	*host;
 	const struct xs_store	*st;
-	const struct xs_value	*values;	/* spec.provider.skeleton.values */
+	const struct xs_value	*values;	/* ...skeleton.values */
 };
 
 /*
@@ -353,7 +353,7 @@ skel_close(void *client)
 
 static const struct xs_provider skeleton = {
 	.abi_major = XS_ABI_MAJOR,
-	.abi_minor = 0,			/* needs nothing newer than 1.0 */
+	.abi_minor = 0,			/* needs only 1.0 */
 	.size = sizeof(struct xs_provider),
 	.default_rate = 0,		/* no remote side to protect */
 	.name = "skeleton",		/* the file must be skeleton.so */

@@ -41,7 +41,7 @@
 struct fake_entry {
 	char		*key;
 	char		*version;	/* NULL when the entry has none */
-	uint8_t		*value;		/* secure memory, NUL-terminated */
+	uint8_t		*value;		/* secure, NUL-ended */
 	size_t		 len;
 };
 

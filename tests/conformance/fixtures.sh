@@ -2,9 +2,9 @@
 # Proof that each check of xsecrets-conformance can fail: every fixture
 # provider of tests/fixtures/conformance breaks one rule, and the harness
 # must fail exactly the check for that rule and no other.  Then the fake
-# and Alibaba providers must pass every check at the strict level.  Modules are copied
-# into a private 0700 directory so that the permission check does not depend
-# on the umask the build ran under.
+# and Alibaba providers must pass every check at the strict level.  Modules
+# are copied into a private 0700 directory so that the permission check
+# does not depend on the umask the build ran under.
 set -u
 : "${top_builddir:?run me through make check}"
 : "${top_srcdir:?run me through make check}"
