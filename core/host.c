@@ -21,8 +21,8 @@
  * prefix, level and text.  A line is printed at most LOG_BURST times per
  * LOG_WINDOW_MS; further copies are counted, and the count is reported in
  * one "suppressed" line once the window has passed (noticed on the next
- * log call) or at host_shutdown.  When the table is full the oldest entry
- * is reported and reused.
+ * log call) or at host_shutdown.  When the table is full the entry that
+ * arrived first is reported and reused.
  */
 #include "config.h"
 
@@ -50,6 +50,7 @@
 
 struct log_slot {
 	uint64_t	 key;		/* 0: free */
+	uint64_t	 seq;		/* order of arrival, for eviction */
 	int64_t		 start;		/* monotonic, ms */
 	uint32_t	 count;		/* lines printed in the window */
 	uint32_t	 suppressed;
@@ -68,6 +69,7 @@ static __thread const struct xs_provider *host_current;
 
 static pthread_mutex_t	 log_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct log_slot	 log_slots[LOG_SLOTS];
+static uint64_t		 log_seq;
 
 static struct host_config host_cfg;
 static int		 host_ready;
@@ -122,7 +124,7 @@ diag_error(struct xs_diag *d, const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (d == NULL || d->error[0] != '\0')
+	if (d == NULL || fmt == NULL || d->error[0] != '\0')
 		return;
 	va_start(ap, fmt);
 	diag_vset(d->error, fmt, ap);
@@ -136,7 +138,8 @@ host_warn(struct xs_diag *d, const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (d == NULL || d->nwarnings < 0 || d->nwarnings >= DIAG_MAX_WARN)
+	if (d == NULL || fmt == NULL || d->nwarnings < 0 ||
+	    d->nwarnings >= DIAG_MAX_WARN)
 		return;
 	va_start(ap, fmt);
 	diag_vset(d->warnings[d->nwarnings++], fmt, ap);
@@ -215,7 +218,7 @@ log_admit(int level, const char *prefix, const char *msg, int64_t now,
 	for (s = log_slots; slot == NULL && s < log_slots + LOG_SLOTS; s++) {
 		if (s->key == 0)
 			slot = s;
-		else if (oldest == NULL || s->start < oldest->start)
+		else if (oldest == NULL || s->seq < oldest->seq)
 			oldest = s;
 	}
 	if (slot == NULL) {
@@ -224,6 +227,7 @@ log_admit(int level, const char *prefix, const char *msg, int64_t now,
 	}
 	if (slot->key == 0) {
 		slot->key = key;
+		slot->seq = ++log_seq;
 		slot->start = now;
 		slot->level = level;
 		snprintf(slot->prefix, sizeof(slot->prefix), "%s", prefix);
