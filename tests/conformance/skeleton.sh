@@ -2,8 +2,8 @@
 # The skeleton provider builds out of tree as a provider author builds it:
 # with its own plain Makefile, the public header and xsecrets-provider.pc
 # only, from a temporary prefix that holds nothing else.  The result must
-# export only its entry point and pass xsecrets-conformance at the strict
-# level.  (plugins/skeleton/ci-check.sh does the same from a real
+# export only its entry point, pass xsecrets-conformance at the strict
+# level, and serve a secret to the daemon.  (plugins/skeleton/ci-check.sh does the same from a real
 # "make install" prefix, for CI.)
 set -u
 : "${top_builddir:?run me through make check}"
@@ -53,6 +53,42 @@ check "the skeleton builds with its plain Makefile" \
 check "the skeleton passes xsecrets-conformance at the strict level" \
     "$top_builddir/xsecrets-conformance" --level strict \
     --fixtures "$T/src/skeleton.fixtures" "$T/src/skeleton.so"
+
+# The daemon loads it from a provider directory and syncs through it.
+mkdir -p "$T/providers" "$T/manifests" "$T/out"
+cp "$T/src/skeleton.so" "$T/providers/"
+chmod 644 "$T/providers/skeleton.so"
+cat >"$T/manifests/demo.yaml" <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata: {name: skeleton-creds, namespace: default}
+stringData: {token: credential-bytes}
+---
+apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: demo, namespace: default}
+spec:
+  provider:
+    skeleton:
+      values: {db: '{"password":"from-skeleton"}'}
+      auth:
+        secretRef: {name: skeleton-creds, key: token}
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: demo, namespace: default}
+spec:
+  secretStoreRef: {name: demo, kind: SecretStore}
+  target: {name: demo}
+  data:
+  - secretKey: password
+    remoteRef: {key: db, property: password}
+YAML
+check "xsecretsd loads the skeleton and syncs a property through it" \
+    "$top_builddir/xsecretsd" --once --provider-dir "$T/providers" \
+    --manifests "$T/manifests" --output-dir "$T/out"
+check "the synced file holds the property's value" \
+    test "$(cat "$T/out/default/demo/password" 2>/dev/null)" = from-skeleton
 
 echo "1..$n"
 [ "$failed" = 0 ]
