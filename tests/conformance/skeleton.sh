@@ -3,8 +3,8 @@
 # with its own plain Makefile, the public header and xsecrets-provider.pc
 # only, from a temporary prefix that holds nothing else.  The result must
 # export only its entry point, pass xsecrets-conformance at the strict
-# level, and serve a secret to the daemon.  (plugins/skeleton/ci-check.sh does the same from a real
-# "make install" prefix, for CI.)
+# level, and serve a secret to the daemon.  (plugins/skeleton/ci-check.sh
+# does the same from a real "make install" prefix, for CI.)
 set -u
 : "${top_builddir:?run me through make check}"
 : "${top_srcdir:?run me through make check}"
