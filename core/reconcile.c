@@ -14,7 +14,9 @@
  * reload, a finished job or stop): nothing polls, and an idle daemon uses no
  * CPU.  When it wakes it pops due entries, new and changed objects
  * (SCHED_URGENT) first, and queues only as many as there are free workers,
- * so the heap, not the queue, decides the order.  After a sync the object
+ * so the heap, not the queue, decides the order.  At start-up the first
+ * syncs are spread over START_SPREAD_MS by a jitter fixed by each name
+ * (reconcile_once syncs everything at once).  After a sync the object
  * is due again at refreshInterval plus a deterministic jitter of up to a
  * tenth of it (sched_jitter), so a restart or reload that syncs everything
  * at once spreads the following refreshes; a failure backs off
@@ -47,8 +49,9 @@
  * last worker using them lets go.
  *
  * Status.  Kept per object in ESO's terms; the status file is rewritten by
- * the scheduler thread at most every STATUS_DEBOUNCE_MS while something
- * changed, and once more at stop.
+ * the scheduler thread while something changed, at most every
+ * STATUS_DEBOUNCE_MS or four times as long as the last write took (so a
+ * large file never eats the workers' CPU), and once more at stop.
  */
 #include "config.h"
 
@@ -470,6 +473,10 @@ job_finish(struct reconciler *r, struct rc_job *job, int64_t took_ms,
 		e->sync_calls++;
 		e->duration_s = (double)took_ms / 1000.0;
 		if (ok) {
+			if (e->failures > 0)
+				log_info("externalsecret %s/%s: synced again "
+				    "after %d failure%s", e->ns, e->name,
+				    e->failures, e->failures == 1 ? "" : "s");
 			e->failures = 0;
 			e->synced = 1;
 			e->synced_hash = job->es->spec_hash;
@@ -591,6 +598,7 @@ dispatch(struct reconciler *r, int64_t now)
 			continue;
 		}
 		e->busy = 1;
+		r->shared = 1;
 		r->queue[(r->qhead + r->qlen) % cap] = e;
 		r->qlen++;
 		pthread_cond_signal(&r->work_cond);
@@ -608,14 +616,17 @@ sched_main(void *arg)
 		now = reconcile_mono_ms();
 		dispatch(r, now);
 		next = sched_next_due(r->sched);
-		if (r->busy == 0 && r->qlen == 0 && (next < 0 || next > now)) {
+		if (r->shared && r->busy == 0 && r->qlen == 0 &&
+		    (next < 0 || next > now)) {
 			/* The burst is over: stop sharing its results. */
+			r->shared = 0;
 			pthread_mutex_unlock(&r->lock);
 			reconcile_fetch_flush(r, 0);
 			pthread_mutex_lock(&r->lock);
+			continue;	/* stop may have come meanwhile */
 		}
 		if (r->status_dirty && r->cfg.status_file != NULL &&
-		    now >= r->status_written_ms + STATUS_DEBOUNCE_MS) {
+		    now >= r->status_written_ms + r->status_gap_ms) {
 			pthread_mutex_unlock(&r->lock);
 			write_status_file(r);
 			pthread_mutex_lock(&r->lock);
@@ -625,8 +636,8 @@ sched_main(void *arg)
 		deadline = r->busy + (int)r->qlen < r->nworkers ? next : -1;
 		if (r->status_dirty && r->cfg.status_file != NULL &&
 		    (deadline < 0 ||
-		    deadline > r->status_written_ms + STATUS_DEBOUNCE_MS))
-			deadline = r->status_written_ms + STATUS_DEBOUNCE_MS;
+		    deadline > r->status_written_ms + r->status_gap_ms))
+			deadline = r->status_written_ms + r->status_gap_ms;
 		if (deadline < 0 || deadline > now)
 			reconcile_wait_until(&r->sched_cond, &r->lock,
 			    deadline);
@@ -661,6 +672,7 @@ reconcile_new(const struct reconcile_config *cfg, char *err, size_t errlen)
 		r->cfg.concurrency = 4;
 	n = cfg->providers != NULL ? cfg->providers->nproviders : 0;
 	r->nbuckets = ES_BUCKETS_MIN;
+	r->status_gap_ms = STATUS_DEBOUNCE_MS;
 	r->nfetch_buckets = reconcile_fetch_buckets();
 	if ((r->table = calloc(r->nbuckets, sizeof(*r->table))) == NULL ||
 	    (r->fetches = calloc(r->nfetch_buckets,
@@ -777,6 +789,20 @@ invalid_message(const struct manifest_error *me, char *buf, size_t len)
 		snprintf(buf, len, "%s", me->message);
 }
 
+/*
+ * The first sync of an object at start-up comes within START_SPREAD_MS,
+ * at an offset fixed by its name: a restart with many objects spreads its
+ * first calls instead of firing them at one instant.
+ */
+static int64_t
+start_jitter(const struct externalsecret *es)
+{
+	char	 key[320];
+
+	snprintf(key, sizeof(key), "%s/%s", es->ns, es->name);
+	return sched_jitter(key, START_SPREAD_MS * 10);
+}
+
 static void
 apply_es(struct reconciler *r, struct rc_set *rs, struct rc_store *fresh,
     int64_t now, struct removals *rm)
@@ -804,7 +830,9 @@ apply_es(struct reconciler *r, struct rc_set *rs, struct rc_store *fresh,
 		    strcmp(e->es->target_name, es->target_name) != 0)
 			removal_add(rm, e->ns, e->name, e->es->target_name,
 			    e->es->creation);
-		if (e->es == NULL || e->es->spec_hash != es->spec_hash) {
+		if (e->es == NULL && !r->applied)
+			schedule(r, e, now + start_jitter(es), SCHED_URGENT);
+		else if (e->es == NULL || e->es->spec_hash != es->spec_hash) {
 			e->failures = 0;
 			schedule(r, e, now, SCHED_URGENT);
 		} else if (store_is_new(fresh, es))
@@ -1292,6 +1320,7 @@ write_status_file(struct reconciler *r)
 {
 	struct status_entry	*v;
 	size_t			 n;
+	int64_t			 t0, took;
 	int			 rc;
 
 	if (r->cfg.status_file == NULL)
@@ -1299,7 +1328,7 @@ write_status_file(struct reconciler *r)
 	pthread_mutex_lock(&r->status_file_lock);
 	pthread_mutex_lock(&r->lock);
 	r->status_dirty = 0;
-	r->status_written_ms = reconcile_mono_ms();
+	r->status_written_ms = t0 = reconcile_mono_ms();
 	rc = snapshot(r, &v, &n);
 	pthread_mutex_unlock(&r->lock);
 	if (rc == 0) {
@@ -1307,6 +1336,11 @@ write_status_file(struct reconciler *r)
 			log_warn("status file %s", r->cfg.status_file);
 		free(v);
 	}
+	took = reconcile_mono_ms() - t0;
+	pthread_mutex_lock(&r->lock);
+	r->status_gap_ms = took * 4 > STATUS_DEBOUNCE_MS ? took * 4 :
+	    STATUS_DEBOUNCE_MS;
+	pthread_mutex_unlock(&r->lock);
 	pthread_mutex_unlock(&r->status_file_lock);
 }
 

@@ -31,6 +31,7 @@
 #define AUTH_RETRY_MAX_MS	(5 * 60 * 1000)
 #define DEDUP_TTL_MS		60000	/* longest life of a shared fetch */
 #define STATUS_DEBOUNCE_MS	200
+#define START_SPREAD_MS		1000	/* first syncs after a start */
 #define PROGRESS_EVERY_MS	100
 
 /* Provider calls, for externalsecret_provider_api_calls_count. */
@@ -131,7 +132,7 @@ struct rc_fetch {
 	int		 done;
 	int32_t		 rc;
 	struct xs_result res;
-	char		 error[DIAG_MSG_MAX];
+	char		*error;		/* when rc is not XS_OK */
 	int64_t		 born_ms;
 };
 
@@ -155,6 +156,7 @@ struct reconciler {
 	size_t		 qhead;
 	size_t		 qlen;
 	int		 busy;		/* workers syncing */
+	int		 shared;	/* fetch results may be shared */
 
 	pthread_t	 sched_thread;
 	pthread_t	*workers;
@@ -169,6 +171,7 @@ struct reconciler {
 
 	int		 status_dirty;
 	int64_t		 status_written_ms;
+	int64_t		 status_gap_ms;	/* debounce, grows with the cost */
 	pthread_mutex_t	 status_file_lock;
 
 	pthread_mutex_t	 fetch_lock;

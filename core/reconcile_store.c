@@ -471,6 +471,7 @@ static void
 fetch_free(struct rc_fetch *f)
 {
 	result_clear(&f->res);
+	free(f->error);
 	free(f->key);
 	free(f);
 }
@@ -503,7 +504,7 @@ reconcile_fetch(struct reconciler *r, struct rc_store *g, int call,
     struct rc_fetch **out, char *err, size_t errlen)
 {
 	struct rc_fetch	*f;
-	char		*key;
+	char		*key, msg[DIAG_MSG_MAX];
 	uint64_t	 h;
 	int64_t		 now;
 
@@ -550,8 +551,9 @@ reconcile_fetch(struct reconciler *r, struct rc_store *g, int call,
 	r->nfetches++;
 	pthread_mutex_unlock(&r->fetch_lock);
 
-	f->rc = perform(r, g, call, ref, find, &f->res, f->error,
-	    sizeof(f->error));
+	f->rc = perform(r, g, call, ref, find, &f->res, msg, sizeof(msg));
+	if (f->rc != XS_OK && (f->error = strdup(msg)) == NULL)
+		f->rc = XS_ERR_NOMEM;
 
 	pthread_mutex_lock(&r->fetch_lock);
 	f->done = 1;
@@ -561,7 +563,7 @@ reconcile_fetch(struct reconciler *r, struct rc_store *g, int call,
 done:
 	*out = f;
 	if (f->rc != XS_OK)
-		snprintf(err, errlen, "%s", f->error);
+		str_copy(err, errlen, f->error ? f->error : "out of memory");
 	return f->rc;
 }
 

@@ -512,7 +512,12 @@ test_owner_basic(void)
 	tp_set("k1", "one", XS_OK);
 	fx_open(&fx, 2);
 	y = cat(STORE, es_doc("default", "a", NULL, DATA1("k1")));
-	is_int(once(&fx, y), 0, "owner: every ExternalSecret ready");
+	reconcile_apply(fx.r, load(y));
+	is_int(reconcile_metrics_ready(fx.r), 0,
+	    "readyz: not ready before the first round");
+	is_int(reconcile_once(fx.r), 0, "owner: every ExternalSecret ready");
+	is_int(reconcile_metrics_ready(fx.r), 1,
+	    "readyz: ready after the first round");
 	is_str(tval(&fx, "default", "a", "v"), "one", "owner: value written");
 	is_str(es_reason(&fx, "default", "a"), REASON_SYNCED,
 	    "owner: reason SecretSynced");
@@ -544,6 +549,48 @@ test_owner_basic(void)
 	is_str(es_message(&fx, "default", "a"),
 	    "could not get secret data from provider",
 	    "error: ESO's stable message");
+	fx_close(&fx);
+	free(y);
+}
+
+static void
+test_refresh_policies(void)
+{
+	struct fixture	 fx;
+	char		*y;
+
+	tp_reset();
+	tp_set("co", "first", XS_OK);
+	fx_open(&fx, 1);
+	y = cat(STORE, es_doc("default", "co", "  refreshPolicy: "
+	    "CreatedOnce\n", DATA1("co")));
+	is_int(once(&fx, y), 0, "CreatedOnce: created");
+	tp_set("co", "second", XS_OK);
+	is_int(reconcile_once(fx.r), 0, "CreatedOnce: still ready");
+	is_str(tval(&fx, "default", "co", "v"), "first",
+	    "CreatedOnce: not updated after the first success");
+	is_int(tp_calls("co"), 1, "CreatedOnce: no call after it");
+	fx_close(&fx);
+
+	/* A restart finds the target it created. */
+	fx_open(&fx, 1);
+	snprintf(fx.out, sizeof(fx.out), "%s/out%d", tmpdir, ndir - 1);
+	target_close(fx.root);
+	reconcile_free(fx.r);
+	{
+		struct reconcile_config	 cfg;
+		char			 err[256];
+
+		fx.root = target_open(fx.out, err, sizeof(err));
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.host = H;
+		cfg.providers = &tp_set_;
+		cfg.targets = fx.root;
+		cfg.concurrency = 1;
+		fx.r = reconcile_new(&cfg, err, sizeof(err));
+	}
+	is_int(once(&fx, y), 0, "CreatedOnce: ready after a restart");
+	is_int(tp_calls("co"), 1, "CreatedOnce: no call after a restart");
 	fx_close(&fx);
 	free(y);
 }
@@ -1434,6 +1481,7 @@ main(void)
 	test_backoff();
 	test_owner_basic();
 	test_all_or_nothing();
+	test_refresh_policies();
 	test_deletion_policies();
 	test_creation_policies();
 	test_ownership_immutable();
