@@ -1,0 +1,585 @@
+#!/bin/bash
+# The xsecrets benchmark: xsecretsd with the Alibaba provider against the
+# local KMS+STS emulator over HTTPS, on loopback only.  See bench/README.md.
+#
+# It measures, in one run and side by side:
+#   cold     wall time and syncs/s of `xsecretsd --once` over N
+#            ExternalSecrets spread over 10 stores, and the ceiling: the
+#            same number of GetSecretValue requests sent by wrk to the same
+#            emulator at the same concurrency;
+#   rss      the peak RSS of that run (/usr/bin/time -v);
+#   dedup    provider calls for one round when the N objects reference only
+#            100 distinct keys;
+#   sts      STS exchanges per credential lifetime with RRSA;
+#   idle     CPU seconds used by the daemon while idle, every object at
+#            refreshInterval 1h (utime + stime from /proc/PID/stat);
+#   failing  calls made by 100 objects that fail for good, 1h refresh.
+#
+# Output: a table on stdout and JSON in $BENCH_JSON (bench/results.json).
+# Every loop is bounded in count and time, and every process it starts is
+# stopped on exit.
+
+set -eu
+
+N=${BENCH_N:-10000}
+QUICK=${BENCH_QUICK:-0}
+CONC=${BENCH_CONCURRENCY:-16}
+STORES=10
+DISTINCT=100
+NFAIL=100
+ONLY=${BENCH_ONLY:-cold ceiling dedup sts idle failing}
+
+: "${XSECRETSD:?set XSECRETSD to the built daemon}"
+: "${PROVIDER_SO:?set PROVIDER_SO to the built alibaba.so}"
+: "${EMU:?set EMU to the built alibaba-emu}"
+: "${PRESIGN:?set PRESIGN to the built bench/presign}"
+: "${MKCERTS:?set MKCERTS to tests/emulators/mkcerts.sh}"
+BENCH_JSON=${BENCH_JSON:-results.json}
+WRK=${WRK:-wrk}
+TIME=${TIME:-/usr/bin/time}
+
+# Time scaling.  The full run keeps the real figures (60 s of idle, a 10
+# minute window with 1h refresh); the quick run, for CI, shortens the
+# windows and the intervals by the same factor, and says so in the output.
+if [ "$QUICK" = 1 ]; then
+	IDLE_S=${BENCH_IDLE_S:-10}
+	FAIL_SCALE=${BENCH_FAIL_SCALE:-20}
+	STS_LIFETIME=${BENCH_STS_LIFETIME:-20}
+	STS_LIFETIMES=${BENCH_STS_LIFETIMES:-2}
+else
+	IDLE_S=${BENCH_IDLE_S:-60}
+	FAIL_SCALE=${BENCH_FAIL_SCALE:-1}
+	STS_LIFETIME=${BENCH_STS_LIFETIME:-60}
+	STS_LIFETIMES=${BENCH_STS_LIFETIMES:-3}
+fi
+FAIL_REFRESH_S=$((3600 / FAIL_SCALE))
+FAIL_WINDOW_S=$((600 / FAIL_SCALE))
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/xs-bench.XXXXXX")
+emu_pid=
+daemon_pid=
+wrk_pid=
+
+cleanup() {
+	for p in $wrk_pid $daemon_pid $emu_pid; do
+		kill -TERM "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	[ "${BENCH_KEEP:-0}" = 1 ] && say "kept $W" || rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() {
+	printf 'bench: %s\n' "$*" >&2
+}
+
+die() {
+	say "$*"
+	exit 1
+}
+
+for tool in "$XSECRETSD" "$PROVIDER_SO" "$EMU" "$PRESIGN" "$MKCERTS"; do
+	[ -e "$tool" ] || die "missing $tool (build it first: make)"
+done
+command -v "$WRK" >/dev/null || die "wrk not found (apt-get install wrk)"
+[ -x "$TIME" ] || die "$TIME not found (apt-get install time)"
+
+# A provider directory the loader accepts: owned by us, not group- or
+# world-writable.
+mkdir -p "$W/providers"
+chmod 0755 "$W/providers"
+cp "$PROVIDER_SO" "$W/providers/alibaba.so"
+chmod 0644 "$W/providers/alibaba.so"
+
+# ---------------------------------------------------------------------
+# The emulator.  Everything that depends on its command line is here.
+
+AK_ID=BENCHACCESSKEYID
+AK_SECRET=bench-access-key-secret
+OIDC_PROVIDER=acs:ram::1234567890123456:oidc-provider/bench
+OIDC_ROLE=acs:ram::1234567890123456:role/bench
+
+# emu_config: the emulator's configuration: the bench key pair, the
+# secrets bench-0 .. bench-(N-1), and the RRSA role and token file.
+emu_config() {
+	awk -v n="$N" -v id="$AK_ID" -v secret="$AK_SECRET" \
+	    -v prov="$OIDC_PROVIDER" -v role="$OIDC_ROLE" \
+	    -v token="$W/oidc-token" -v life="$STS_LIFETIME" 'BEGIN {
+		printf "{ \"access_keys\": [ { \"id\": \"%s\", " \
+		    "\"secret\": \"%s\" } ],\n  \"secrets\": {\n", id, secret
+		for (i = 0; i < n; i++)
+			printf "    \"bench-%d\": { \"versions\": [ { " \
+			    "\"id\": \"v1\", \"stages\": [ \"ACSCurrent\" ], " \
+			    "\"type\": \"text\", \"data\": " \
+			    "\"bench-value-%d\" } ] }%s\n", i, i,
+			    i + 1 < n ? "," : ""
+		printf "  },\n  \"oidc\": { \"provider_arn\": \"%s\", " \
+		    "\"role_arn\": \"%s\", \"token_file\": \"%s\", " \
+		    "\"lifetime_seconds\": %d } }\n", prov, role, token, life
+	}' >"$W/emu.json"
+}
+
+# emu_start: starts the emulator over HTTPS; sets EMU_PORT and EMU_URL.
+emu_start() {
+	rm -f "$W/emu.port"
+	"$EMU" --config "$W/emu.json" --port 0 --port-file "$W/emu.port" \
+	    --tls-cert "$W/certs/server.pem" --tls-key "$W/certs/server.key" \
+	    --sts-lifetime "$STS_LIFETIME" >"$W/emu.log" 2>&1 &
+	emu_pid=$!
+	wait_until 30 test -s "$W/emu.port" ||
+	    die "the emulator did not start: $(tail -5 "$W/emu.log")"
+	EMU_PORT=$(sed -n 's/^port=\([0-9]*\)$/\1/p' "$W/emu.port")
+	[ -n "$EMU_PORT" ] || die "no port in $W/emu.port"
+	EMU_URL=https://127.0.0.1:$EMU_PORT
+}
+
+emu_stop() {
+	[ -n "$emu_pid" ] || return 0
+	kill -TERM "$emu_pid" 2>/dev/null || true
+	wait "$emu_pid" 2>/dev/null || true
+	emu_pid=
+}
+
+# emu_calls ACTION: the emulator's count of calls to ACTION so far, from
+# {"actions": {"ACTION": {"codes": {...}, "total": N}, ...}, ...}.
+emu_calls() {
+	https_get "$EMU_PORT" /_emu/stats | tr -d ' \n\t\r' |
+	    sed -n "s/.*\"$1\":{\"codes\":{[^}]*},\"total\":\([0-9]*\).*/\1/p" |
+	    grep . || echo 0
+}
+
+# ---------------------------------------------------------------------
+# Helpers.
+
+# wait_until SECONDS COMMAND...: polls every 0.1 s, bounded.
+wait_until() {
+	local limit=$(($1 * 10)) i=0
+
+	shift
+	while [ "$i" -lt "$limit" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# http_ok PORT PATH: whether http://127.0.0.1:PORT/PATH answers 200.  Bash's
+# /dev/tcp, so that no curl binary is needed.
+http_ok() {
+	local line
+
+	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+	read -r -t 5 line <&3 || line=
+	exec 3<&-
+	case $line in
+	"HTTP/1."?" 200 "*)	return 0 ;;
+	*)			return 1 ;;
+	esac
+}
+
+# https_get PORT PATH: the body of https://127.0.0.1:PORT/PATH, through
+# openssl s_client and the bench CA.
+https_get() {
+	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" |
+	    timeout 10 openssl s_client -quiet -verify_return_error \
+	    -CAfile "$W/certs/ca.pem" -connect "127.0.0.1:$1" 2>/dev/null |
+	    sed '1,/^\r*$/d'
+}
+
+now_ns() {
+	date +%s%N
+}
+
+# secs_between NS0 NS1: seconds with millisecond precision.
+secs_between() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'
+}
+
+# cpu_ticks PID: utime + stime in clock ticks.
+cpu_ticks() {
+	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+# gen_manifests DIR NOBJ KEYS REFRESH AUTH: NOBJ ExternalSecrets spread over
+# STORES namespaces, one SecretStore each; object i reads key
+# bench-(i % KEYS).  With KEYS < NOBJ, key k is only used by store k % STORES,
+# so that identical fetches meet in one store.  AUTH is accesskey or rrsa.
+gen_manifests() {
+	mkdir -p "$1"
+	awk -v dir="$1" -v n="$2" -v keys="$3" -v refresh="$4" \
+	    -v auth="$5" -v stores="$STORES" -v url="$EMU_URL" \
+	    -v akid="$AK_ID" -v aksecret="$AK_SECRET" \
+	    -v token="$W/oidc-token" '
+	function b64(s,    cmd, out) {
+		cmd = "printf %s \"" s "\" | base64 -w0"
+		cmd | getline out
+		close(cmd)
+		return out
+	}
+	BEGIN {
+		id64 = b64(akid)
+		secret64 = b64(aksecret)
+		for (s = 0; s < stores; s++) {
+			f = sprintf("%s/store-%d.yaml", dir, s)
+			ns = "bench-" s
+			printf "apiVersion: v1\nkind: Namespace\n" \
+			    "metadata:\n  name: %s\n---\n", ns > f
+			printf "apiVersion: external-secrets.io/v1\n" \
+			    "kind: SecretStore\nmetadata:\n  name: kms\n" \
+			    "  namespace: %s\n  annotations:\n" \
+			    "    xsecrets.io/rate-limit: \"100000\"\n" \
+			    "spec:\n  provider:\n    alibaba:\n" \
+			    "      regionID: cn-hangzhou\n" \
+			    "      endpoint: %s\n      auth:\n", ns, url > f
+			if (auth == "rrsa") {
+				printf "        rrsa:\n" \
+				    "          oidcProviderArn: acs:ram::" \
+				    "1234567890123456:oidc-provider/bench\n" \
+				    "          oidcTokenFilePath: %s\n" \
+				    "          roleArn: acs:ram::" \
+				    "1234567890123456:role/bench\n" \
+				    "          sessionName: xsecrets-bench\n",
+				    token > f
+			} else {
+				printf "        secretRef:\n" \
+				    "          accessKeyIDSecretRef:\n" \
+				    "            name: kms-creds\n" \
+				    "            key: id\n" \
+				    "          accessKeySecretSecretRef:\n" \
+				    "            name: kms-creds\n" \
+				    "            key: secret\n---\n" \
+				    "apiVersion: v1\nkind: Secret\n" \
+				    "metadata:\n  name: kms-creds\n" \
+				    "  namespace: %s\ndata:\n" \
+				    "  id: %s\n  secret: %s\n", ns, id64,
+				    secret64 > f
+			}
+		}
+		for (i = 0; i < n; i++) {
+			k = i % keys
+			s = keys < n ? k % stores : i % stores
+			f = sprintf("%s/store-%d.yaml", dir, s)
+			printf "---\napiVersion: external-secrets.io/v1\n" \
+			    "kind: ExternalSecret\nmetadata:\n" \
+			    "  name: es-%d\n  namespace: bench-%d\n" \
+			    "spec:\n  refreshInterval: %s\n" \
+			    "  secretStoreRef:\n    name: kms\n" \
+			    "    kind: SecretStore\n  target:\n" \
+			    "    name: es-%d\n  data:\n" \
+			    "    - secretKey: value\n      remoteRef:\n" \
+			    "        key: bench-%d\n", i, s, refresh, i, k > f
+		}
+	}'
+}
+
+# xs_args MANIFESTS: the options every run shares.
+xs_args() {
+	printf '%s\n' --manifests "$1" --output-dir "$W/out" \
+	    --provider-dir "$W/providers" --ca-file "$W/certs/ca.pem" \
+	    --concurrency "$CONC" --allow-endpoint "https://127.0.0.1:*" \
+	    --log-level warn
+}
+
+# daemon_start MANIFESTS [WAIT]: the daemon in the background, metrics on a
+# loopback port; waits until /readyz says the first round is done (WAIT
+# "ready", the default) or until the server answers /healthz ("health").
+daemon_start() {
+	local port try=0 wait=${2:-ready}
+
+	rm -rf "$W/out"
+	mapfile -t args < <(xs_args "$1")
+	while :; do
+		port=$((20000 + RANDOM % 40000))
+		"$XSECRETSD" "${args[@]}" --status-file "$W/status.json" \
+		    --metrics-addr "127.0.0.1:$port" >"$W/daemon.log" 2>&1 &
+		daemon_pid=$!
+		wait_until 10 http_ok "$port" /healthz && break
+		daemon_stop
+		try=$((try + 1))
+		[ "$try" -lt 5 ] ||
+		    die "the daemon did not start: $(tail -5 "$W/daemon.log")"
+	done
+	[ "$wait" = ready ] || return 0
+	wait_until 600 http_ok "$port" /readyz ||
+	    die "the daemon never became ready: $(tail -5 "$W/daemon.log")"
+}
+
+daemon_stop() {
+	[ -n "$daemon_pid" ] || return 0
+	kill -TERM "$daemon_pid" 2>/dev/null || true
+	wait "$daemon_pid" 2>/dev/null || true
+	daemon_pid=
+}
+
+# ---------------------------------------------------------------------
+# The measurements.  Each sets R_* variables for the report.
+
+measure_cold() {
+	local t0 t1 m=$W/cold
+
+	gen_manifests "$m" "$N" "$N" 1h accesskey
+	rm -rf "$W/out"
+	mapfile -t args < <(xs_args "$m")
+	say "cold sync of $N ExternalSecrets, concurrency $CONC"
+	t0=$(now_ns)
+	"$TIME" -v -o "$W/time.txt" "$XSECRETSD" "${args[@]}" --once \
+	    --status-file "$W/status.json" >"$W/once.out" 2>"$W/once.err" ||
+	    say "xsecretsd --once exited non-zero: $(tail -3 "$W/once.err")"
+	t1=$(now_ns)
+	R_COLD_S=$(secs_between "$t0" "$t1")
+	R_COLD_SYNCED=$(grep -c 'SecretSynced' "$W/once.out" || true)
+	R_COLD_RATE=$(awk -v n="$N" -v s="$R_COLD_S" \
+	    'BEGIN { printf "%.0f", n / s }')
+	R_RSS_KB=$(awk -F': ' '/Maximum resident set size/ { print $2 }' \
+	    "$W/time.txt")
+	R_RSS_MIB=$(awk -v k="$R_RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }')
+	R_RSS_PER_1K=$(awk -v k="$R_RSS_KB" -v n="$N" \
+	    'BEGIN { printf "%.2f", k / 1024 / n * 1000 }')
+	R_COLD_CALLS=$(emu_calls GetSecretValue)
+}
+
+# The ceiling: N GetSecretValue requests by wrk at the same concurrency,
+# each signed beforehand with its own nonce (bench/presign), so that the
+# emulator checks them exactly as it checks the daemon's.
+measure_ceiling() {
+	cat >"$W/ceiling.lua" <<'EOF'
+-- One wrk thread sends the presigned requests (one a line, CRLF written as
+-- tabs), each once, times them with the monotonic clock, and writes the
+-- result to the file args[2] at the last answer; run.sh then stops wrk.
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long sec; long nsec; } bench_ts;
+int clock_gettime(int clock, bench_ts *ts);
+]]
+local function now()
+	local ts = ffi.new("bench_ts")
+	ffi.C.clock_gettime(1, ts)
+	return tonumber(ts.sec) + tonumber(ts.nsec) / 1e9
+end
+function init(args)
+	reqs, out, sent, got, bad = {}, args[2], 0, 0, 0
+	for line in io.lines(args[1]) do
+		reqs[#reqs + 1] = (line:gsub("\t", "\r\n"))
+	end
+end
+-- wrk calls request() once before the run to check the script, and never
+-- sends that one: it gets a stats request.  So do connections that are
+-- idle while the last answers are in flight.  Stats answers are told apart
+-- by their body.
+function request()
+	local r = sent > 0 and reqs[sent]
+	if sent == 1 then t0 = now() end
+	sent = sent + 1
+	return r or wrk.format("GET", "/_emu/stats")
+end
+function response(status, headers, body)
+	if body:find('"actions"', 1, true) then return end
+	got = got + 1
+	if status ~= 200 then bad = bad + 1 end
+	if got == #reqs then
+		local f = io.open(out .. ".tmp", "w")
+		f:write(string.format("CEILING requests=%d seconds=%.6f bad=%d\n",
+		    #reqs, now() - t0, bad))
+		f:close()
+		os.rename(out .. ".tmp", out)
+	end
+end
+EOF
+	printf '%s:%s\n' "$AK_ID" "$AK_SECRET" >"$W/cred"
+	"$PRESIGN" "127.0.0.1:$EMU_PORT" "$W/cred" "$N" "$N" >"$W/presigned" ||
+	    die "presign failed"
+	say "ceiling: $N signed requests by wrk, $CONC connections"
+	rm -f "$W/ceiling.out"
+	"$WRK" -t 1 -c "$CONC" -d 600s -s "$W/ceiling.lua" \
+	    "$EMU_URL/" -- "$W/presigned" "$W/ceiling.out" \
+	    >"$W/wrk.out" 2>&1 &
+	wrk_pid=$!
+	wait_until 600 test -s "$W/ceiling.out" ||
+	    say "wrk did not finish: $(tail -3 "$W/wrk.out")"
+	kill -TERM "$wrk_pid" 2>/dev/null || true
+	wait "$wrk_pid" 2>/dev/null || true
+	wrk_pid=
+	R_CEIL_REQS=$(sed -n 's/^CEILING requests=\([0-9]*\).*/\1/p' \
+	    "$W/ceiling.out")
+	[ -n "$R_CEIL_REQS" ] || die "no result from wrk"
+	R_CEIL_S=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$W/ceiling.out" |
+	    awk '{ printf "%.3f", $1 }')
+	R_CEIL_BAD=$(sed -n 's/.*bad=\([0-9]*\).*/\1/p' "$W/ceiling.out")
+	R_CEIL_RATE=$(awk -v n="$R_CEIL_REQS" -v s="$R_CEIL_S" \
+	    'BEGIN { printf "%.0f", n / s }')
+}
+
+measure_dedup() {
+	local before after m=$W/dedup
+
+	gen_manifests "$m" "$N" "$DISTINCT" 1h accesskey
+	rm -rf "$W/out"
+	mapfile -t args < <(xs_args "$m")
+	say "one round of $N ExternalSecrets over $DISTINCT keys"
+	before=$(emu_calls GetSecretValue)
+	"$XSECRETSD" "${args[@]}" --once >"$W/dedup.out" 2>"$W/dedup.err" ||
+	    say "dedup run exited non-zero: $(tail -3 "$W/dedup.err")"
+	after=$(emu_calls GetSecretValue)
+	R_DEDUP_CALLS=$((after - before))
+}
+
+# RRSA: every store shares one role, so one exchange serves all of them;
+# the emulator issues credentials that live STS_LIFETIME seconds, and the
+# daemon runs for STS_LIFETIMES of them with a short refresh.
+measure_sts() {
+	local before after m=$W/sts secs
+
+	gen_manifests "$m" "$DISTINCT" "$DISTINCT" 5s rrsa
+	secs=$((STS_LIFETIME * STS_LIFETIMES))
+	say "RRSA: ${secs}s of refreshes, credentials live ${STS_LIFETIME}s"
+	before=$(emu_calls AssumeRoleWithOIDC)
+	daemon_start "$m"
+	sleep "$secs"
+	after=$(emu_calls AssumeRoleWithOIDC)
+	daemon_stop
+	R_STS_EXCHANGES=$((after - before))
+	R_STS_PER_LIFETIME=$(awk -v x="$R_STS_EXCHANGES" \
+	    -v l="$STS_LIFETIMES" 'BEGIN { printf "%.2f", x / l }')
+}
+
+measure_idle() {
+	local c0 c1 hz m=$W/idle
+
+	gen_manifests "$m" "$N" "$N" 1h accesskey
+	say "idle: $N ExternalSecrets at 1h, ${IDLE_S}s"
+	daemon_start "$m"
+	hz=$(getconf CLK_TCK)
+	c0=$(cpu_ticks "$daemon_pid")
+	sleep "$IDLE_S"
+	c1=$(cpu_ticks "$daemon_pid")
+	daemon_stop
+	R_IDLE_CPU_S=$(awk -v t="$((c1 - c0))" -v hz="$hz" \
+	    'BEGIN { printf "%.2f", t / hz }')
+	R_IDLE_CPU_PER_MIN=$(awk -v c="$R_IDLE_CPU_S" -v s="$IDLE_S" \
+	    'BEGIN { printf "%.3f", c * 60 / s }')
+}
+
+# 100 objects whose keys do not exist (not found: an error, retried with
+# backoff), refresh FAIL_REFRESH_S, watched for FAIL_WINDOW_S.  The second
+# half of the window shows the steady cost once the first retries are
+# spent.
+measure_failing() {
+	local c0 c1 c2 half m=$W/failing
+
+	gen_manifests "$m" "$NFAIL" "$NFAIL" "${FAIL_REFRESH_S}s" accesskey
+	sed -i 's/key: bench-/key: missing-/' "$m"/*.yaml
+	half=$((FAIL_WINDOW_S / 2))
+	say "failing: $NFAIL objects, refresh ${FAIL_REFRESH_S}s," \
+	    "${FAIL_WINDOW_S}s window"
+	c0=$(emu_calls GetSecretValue)
+	daemon_start "$m" health
+	sleep "$half"
+	c1=$(emu_calls GetSecretValue)
+	sleep "$((FAIL_WINDOW_S - half))"
+	c2=$(emu_calls GetSecretValue)
+	daemon_stop
+	R_FAIL_CALLS=$((c2 - c0))
+	R_FAIL_LATE=$((c2 - c1))
+	R_FAIL_PER_OBJ=$(awk -v c="$R_FAIL_CALLS" -v n="$NFAIL" \
+	    'BEGIN { printf "%.2f", c / n }')
+}
+
+# ---------------------------------------------------------------------
+
+"$MKCERTS" "$W/certs" >/dev/null 2>&1 || die "mkcerts failed"
+printf 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9.YmVuY2g' >"$W/oidc-token"
+emu_config
+emu_start
+
+R_COLD_S=- R_COLD_RATE=- R_COLD_SYNCED=- R_COLD_CALLS=-
+R_RSS_MIB=- R_RSS_PER_1K=- R_CEIL_S=- R_CEIL_RATE=- R_CEIL_REQS=-
+R_CEIL_BAD=- R_RATIO=- R_DEDUP_CALLS=- R_STS_EXCHANGES=-
+R_STS_PER_LIFETIME=- R_IDLE_CPU_S=- R_IDLE_CPU_PER_MIN=- R_FAIL_CALLS=-
+R_FAIL_LATE=- R_FAIL_PER_OBJ=-
+
+for part in $ONLY; do
+	case $part in
+	cold)		measure_cold ;;
+	ceiling)	measure_ceiling ;;
+	dedup)		measure_dedup ;;
+	sts)		measure_sts ;;
+	idle)		measure_idle ;;
+	failing)	measure_failing ;;
+	*)		die "unknown part $part" ;;
+	esac
+done
+
+if [ "$R_COLD_RATE" != - ] && [ "$R_CEIL_RATE" != - ]; then
+	R_RATIO=$(awk -v a="$R_COLD_RATE" -v b="$R_CEIL_RATE" \
+	    'BEGIN { printf "%.2f", a / b }')
+fi
+scaled=
+[ "$FAIL_SCALE" != 1 ] && scaled=" (time / $FAIL_SCALE)"
+
+cat <<EOF
+
+xsecrets benchmark: N=$N over $STORES stores, concurrency $CONC, $(nproc) CPUs
+$(printf '%-44s %s\n' \
+    "cold sync wall time (s)" "$R_COLD_S" \
+    "cold sync syncs/s ($R_COLD_SYNCED synced)" "$R_COLD_RATE" \
+    "ceiling: wrk GetSecretValue/s ($R_CEIL_REQS)" "$R_CEIL_RATE" \
+    "ratio daemon / ceiling (target >= 0.5)" "$R_RATIO" \
+    "peak RSS MiB (target <= 32 at 10k)" "$R_RSS_MIB" \
+    "RSS MiB per 1,000 ExternalSecrets" "$R_RSS_PER_1K" \
+    "calls per round, $DISTINCT distinct keys" "$R_DEDUP_CALLS" \
+    "STS exchanges per credential lifetime" "$R_STS_PER_LIFETIME" \
+    "idle CPU s over ${IDLE_S}s (per minute)" \
+    "$R_IDLE_CPU_S ($R_IDLE_CPU_PER_MIN)" \
+    "failing: calls in ${FAIL_WINDOW_S}s by $NFAIL$scaled" "$R_FAIL_CALLS" \
+    "failing: calls per object" "$R_FAIL_PER_OBJ" \
+    "failing: calls in the second half" "$R_FAIL_LATE")
+EOF
+
+# JSON: numbers stay numbers, "-" (not measured) becomes null.
+j() {
+	case $1 in
+	-|'')	printf 'null' ;;
+	*)	printf '%s' "$1" ;;
+	esac
+}
+
+cat >"$BENCH_JSON" <<EOF
+{
+  "n": $N,
+  "stores": $STORES,
+  "concurrency": $CONC,
+  "quick": $([ "$QUICK" = 1 ] && echo true || echo false),
+  "cpus": $(nproc),
+  "cold_sync_s": $(j "$R_COLD_S"),
+  "cold_syncs_per_s": $(j "$R_COLD_RATE"),
+  "cold_synced": $(j "$R_COLD_SYNCED"),
+  "cold_provider_calls": $(j "$R_COLD_CALLS"),
+  "ceiling_requests": $(j "$R_CEIL_REQS"),
+  "ceiling_s": $(j "$R_CEIL_S"),
+  "ceiling_per_s": $(j "$R_CEIL_RATE"),
+  "ceiling_non_200": $(j "$R_CEIL_BAD"),
+  "ratio_daemon_ceiling": $(j "$R_RATIO"),
+  "peak_rss_mib": $(j "$R_RSS_MIB"),
+  "rss_mib_per_1000": $(j "$R_RSS_PER_1K"),
+  "distinct_keys": $DISTINCT,
+  "calls_per_round_distinct": $(j "$R_DEDUP_CALLS"),
+  "sts_lifetime_s": $STS_LIFETIME,
+  "sts_lifetimes": $STS_LIFETIMES,
+  "sts_exchanges": $(j "$R_STS_EXCHANGES"),
+  "sts_exchanges_per_lifetime": $(j "$R_STS_PER_LIFETIME"),
+  "idle_s": $IDLE_S,
+  "idle_cpu_s": $(j "$R_IDLE_CPU_S"),
+  "idle_cpu_s_per_min": $(j "$R_IDLE_CPU_PER_MIN"),
+  "failing_objects": $NFAIL,
+  "failing_refresh_s": $FAIL_REFRESH_S,
+  "failing_window_s": $FAIL_WINDOW_S,
+  "failing_time_scale": $FAIL_SCALE,
+  "failing_calls": $(j "$R_FAIL_CALLS"),
+  "failing_calls_per_object": $(j "$R_FAIL_PER_OBJ"),
+  "failing_calls_second_half": $(j "$R_FAIL_LATE")
+}
+EOF
+say "results in $BENCH_JSON"
