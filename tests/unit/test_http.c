@@ -497,6 +497,10 @@ static const struct {
 	{ "https://127.0.0.3/", 0 },
 	{ "http://127.0.0.2:8080/", 0 },
 	{ "http://localhost:8080/", 0 },
+	{ "http://[::1]:8080/", 1 },
+	{ "http://[0:0::1]:8080/", 1 },
+	{ "http://[::1]:8081/", 0 },
+	{ "http://[::2]:8080/", 0 },
 	{ "https://a.corp.example/", 1 },
 	{ "https://a.b.corp.example/", 1 },
 	{ "http://a.corp.example/", 0 },
@@ -687,8 +691,9 @@ main(void)
 	char			*allow[] = {
 		"http://127.0.0.1:*", "https://100.100.100.200",
 		"*.corp.example", "127.0.0.1:*", "bad pattern:x",
+		"http://[::1]:8080",
 	};
-	struct host_config	 cfg = { .allow = allow, .nallow = 5 };
+	struct host_config	 cfg = { .allow = allow, .nallow = 6 };
 	struct MHD_Daemon	*d;
 	char			 base[64];
 	unsigned		 port;
