@@ -10,20 +10,23 @@
  *	2. make a fresh data directory "..<UTC time>.<random>" (0700), write
  *	   every key into it (0600, O_EXCL, O_NOFOLLOW), fsync each file and
  *	   then the directory;
- *	3. point a new link ..data_tmp at it and rename it over ..data: this
- *	   is the one atomic step that switches readers from the old version
- *	   to the new one; fsync the target directory;
- *	4. make sure each "<key>" is a link to "..data/<key>" (a temporary
- *	   link renamed over the old name), remove links of keys that are
- *	   gone, fsync the target directory again, and remove the old data
- *	   directory.
+ *	3. make sure each "<key>" is a link to "..data/<key>" (a temporary
+ *	   link renamed over the old name); a link for a key the old version
+ *	   lacks dangles, so to a reader the key does not exist yet;
+ *	4. point a new link ..data_tmp at the data directory and rename it
+ *	   over ..data: this is the one atomic step that switches readers
+ *	   from the old version, its keys included, to the new one; fsync
+ *	   the target directory;
+ *	5. remove links of keys that are gone, fsync the target directory
+ *	   again, and remove the old data directory.
  *
  * A reader that resolves <key> always goes through ..data, so it sees the
- * old version or the new one, never a mix.  A failure before step 3 removes
- * the new data directory and leaves the old version in place.  A crash at
- * any instant leaves temporaries that target_cleanup removes at start-up
- * (data directories that ..data does not name, ..data_tmp, the temporary
- * key and owner links), and links it then repairs.
+ * old version or the new one, never a mix.  A failure before step 4 removes
+ * the new data directory and the links it added, and leaves the old
+ * version in place.  A crash at any instant leaves temporaries that
+ * target_cleanup removes at start-up (data directories that ..data does not
+ * name, ..data_tmp, the temporary key and owner links), and links it then
+ * repairs.
  *
  * Every internal name starts with "..", and keys may not, so a key can
  * never collide with them.  Namespaces and names follow Kubernetes' DNS-1123
@@ -721,17 +724,46 @@ fill_data_dir(struct tgt *t, const char *dname,
 	return r;
 }
 
-/* Step 4: links for every key, none for keys gone; durable. */
+/*
+ * Step 3: a link for every key, made before the switch.  A link to a key
+ * the old version lacks dangles until ..data is switched, so a reader sees
+ * the new key appear with the rest of the new version, never before.
+ */
 static int
-link_keys(struct tgt *t, const char *dname, const struct result_item **v,
-    size_t n)
+link_keys(struct tgt *t, const struct result_item **v, size_t n)
 {
 	size_t	i;
-	int	dfd, made, r = TARGET_OK;
 
 	for (i = 0; i < n; i++)
 		if (ensure_key_link(t->fd, v[i]->key) == -1)
 			return tgt_fail(t, "linking key", v[i]->key, errno);
+	return TARGET_OK;
+}
+
+/*
+ * Undoes step 3 after a failure before the switch: removes the links of
+ * keys that the old data directory old ("" if none) does not hold.
+ */
+static void
+unlink_new_keys(struct tgt *t, const char *old)
+{
+	int	dfd = -1, made;
+
+	if (old[0] != '\0' && (dfd = open_subdir(t->fd, old, 0, &made)) == -1)
+		return;
+	if (prune_key_links(t->fd, dfd) == -1)
+		log_warn("target %s/%s: removing links of new keys", t->ns,
+		    t->name);
+	if (dfd != -1)
+		close(dfd);
+}
+
+/* Step 5: no link for keys gone from data directory dname; durable. */
+static int
+prune_keys(struct tgt *t, const char *dname)
+{
+	int	dfd, made, r = TARGET_OK;
+
 	dfd = open_subdir(t->fd, dname, 0, &made);
 	if (dfd == -1)
 		return tgt_fail(t, "opening data directory", NULL, errno);
@@ -763,7 +795,7 @@ roll_back(struct tgt *t, const char *old)
 }
 
 /*
- * Steps 2 to 4, from the old data directory old ("" if none).  Any failure
+ * Steps 2 to 5, from the old data directory old ("" if none).  Any failure
  * leaves the old version: before the switch by removing the new data
  * directory, after it by switching back.
  */
@@ -776,7 +808,8 @@ replace(struct tgt *t, const char *old, const struct result_item **v,
 
 	if (make_data_dir(t->fd, dname, sizeof(dname)) == -1)
 		return tgt_fail(t, "creating data directory", NULL, errno);
-	if ((r = fill_data_dir(t, dname, v, n)) != TARGET_OK)
+	if ((r = fill_data_dir(t, dname, v, n)) != TARGET_OK ||
+	    (r = link_keys(t, v, n)) != TARGET_OK)
 		goto undo;
 	if (put_link(t->fd, dname, DATA_TMP, DATA_LINK) == -1) {
 		r = tgt_fail(t, "switching " DATA_LINK, NULL, errno);
@@ -785,7 +818,7 @@ replace(struct tgt *t, const char *old, const struct result_item **v,
 	if (fsync(t->fd) == -1)
 		r = tgt_fail(t, "fsync of target directory", NULL, errno);
 	else
-		r = link_keys(t, dname, v, n);
+		r = prune_keys(t, dname);
 	if (r != TARGET_OK) {
 		roll_back(t, old);
 		return r;
@@ -799,6 +832,7 @@ replace(struct tgt *t, const char *old, const struct result_item **v,
 	if (remove_data_dir(t->fd, dname) == -1)
 		log_warn("target %s/%s: removing unfinished data directory",
 		    t->ns, t->name);
+	unlink_new_keys(t, old);
 	return r;
 }
 

@@ -523,6 +523,7 @@ main(int argc, char *argv[])
 	reconcile_free(r);
 	target_close(root);
 done:
+	loader_free(&ps);
 	host_shutdown();
 	free(o.allow);
 	close(sfd);
