@@ -9,6 +9,7 @@ integration_tests = \
 	tests/integration/badinput.sh \
 	tests/integration/daemon.sh \
 	tests/integration/kill9.sh \
-	tests/integration/canary.sh
+	tests/integration/canary.sh \
+	tests/integration/plugins.sh
 
 TESTS += $(integration_tests)
