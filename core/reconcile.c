@@ -85,6 +85,7 @@ struct removals {
 
 static void	 write_status_file(struct reconciler *);
 
+/* The monotonic clock in ms: due times, rate limits, debouncing. */
 int64_t
 reconcile_mono_ms(void)
 {
@@ -94,6 +95,7 @@ reconcile_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The wall clock in ms: refreshTime and transition times. */
 int64_t
 reconcile_wall_ms(void)
 {
@@ -659,6 +661,10 @@ cond_init_mono(pthread_cond_t *c)
 	return rc;
 }
 
+/*
+ * Creates an idle reconciler; cfg is copied, the objects it points to are
+ * borrowed and must outlive it.  NULL with a message in err.
+ */
 struct reconciler *
 reconcile_new(const struct reconcile_config *cfg, char *err, size_t errlen)
 {
@@ -962,6 +968,10 @@ sweep_targets(struct reconciler *r, struct removals *rm)
 	target_list(r->cfg.targets, sweep_one, &sw);
 }
 
+/*
+ * Replaces the manifest set, taking ownership of set; see the design
+ * comment above.  Main thread only (it alone changes the store list).
+ */
 void
 reconcile_apply(struct reconciler *r, struct manifest_set *set)
 {
@@ -1106,6 +1116,10 @@ threads_stop(struct reconciler *r)
 	reconcile_fetch_flush(r, 1);
 }
 
+/*
+ * Starts the metrics server (when configured), the scheduler and the
+ * workers.  0, or -1 when a socket or thread cannot be had.
+ */
 int
 reconcile_start(struct reconciler *r)
 {
@@ -1150,6 +1164,11 @@ progress(struct reconciler *r, size_t total, int64_t t0, int final)
 	fflush(stderr);
 }
 
+/*
+ * Syncs every ExternalSecret once, each in one attempt, and returns the
+ * number not Ready.  Starts the threads for the round unless they run.
+ * Prints progress when cfg.progress is set and stderr is a terminal.
+ */
 int
 reconcile_once(struct reconciler *r)
 {
@@ -1228,6 +1247,10 @@ close_idle_clients(struct reconciler *r)
 	}
 }
 
+/*
+ * Stops taking work, lets running syncs finish their writes, joins the
+ * threads, writes the status file and closes idle clients.
+ */
 void
 reconcile_stop(struct reconciler *r)
 {
@@ -1302,6 +1325,7 @@ snapshot(struct reconciler *r, struct status_entry **out, size_t *n)
 	return 0;
 }
 
+/* A snapshot of every status for the table; the caller frees *out. */
 int
 reconcile_status(struct reconciler *r, struct status_entry **out,
     size_t *n)
@@ -1344,6 +1368,7 @@ write_status_file(struct reconciler *r)
 	pthread_mutex_unlock(&r->status_file_lock);
 }
 
+/* Stops r if it runs and frees everything it holds; NULL is a no-op. */
 void
 reconcile_free(struct reconciler *r)
 {

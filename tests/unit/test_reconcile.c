@@ -525,7 +525,8 @@ test_owner_basic(void)
 	    "owner: message");
 	ok(target_owner(fx.root, "default", "a", owner, sizeof(owner),
 	    &creation) == TARGET_OK && strcmp(owner, "default/a") == 0 &&
-	    creation == CREATE_OWNER, "owner: ..owner names the ExternalSecret");
+	    creation == CREATE_OWNER,
+	    "owner: ..owner names the ExternalSecret");
 	snprintf(ver, sizeof(ver), "%s", tversion(&fx, "default", "a"));
 
 	/* Same content: no write. */
@@ -929,7 +930,8 @@ test_data_from(void)
 	    "rewrite: applied in order");
 	is_int(tkeys(&fx, "default", "rw"), 3, "rewrite: three keys");
 	is_str(tval(&fx, "default", "dec", "a"), "hello", "decoding: Base64");
-	is_str(tval(&fx, "default", "dec", "b"), "hi?\?\?>", "decoding: Base64URL");
+	is_str(tval(&fx, "default", "dec", "b"), "hi?\?\?>",
+	    "decoding: Base64URL");
 	is_str(tval(&fx, "default", "dec", "c"), "hello", "decoding: Auto");
 	is_str(tval(&fx, "default", "dec", "d"), "not base64!",
 	    "decoding: Auto keeps what is not base64");
@@ -1221,7 +1223,8 @@ test_backoff(void)
 	ok(due >= 61000 && due <= 61000 + 6000,
 	    "refresh: interval plus at most a tenth of jitter");
 	is_int(reconcile_next_due(&es, 1, 0, 1000),
-	    reconcile_next_due(&es, 1, 0, 1000), "refresh: jitter deterministic");
+	    reconcile_next_due(&es, 1, 0, 1000),
+	    "refresh: jitter deterministic");
 	es.refresh_policy = REFRESH_ONCHANGE;
 	is_int(reconcile_next_due(&es, 1, 0, 0), -1,
 	    "OnChange: not scheduled after a success");
