@@ -4,7 +4,7 @@
 set -e
 pkgs="gcc make autoconf automake libtool pkg-config libltdl-dev
 libcurl4-openssl-dev libssl-dev libyaml-dev libcjson-dev libmicrohttpd-dev
-openssl wrk time procps"
+openssl wrk time procps curl"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

@@ -10,6 +10,7 @@ integration_tests = \
 	tests/integration/daemon.sh \
 	tests/integration/kill9.sh \
 	tests/integration/canary.sh \
-	tests/integration/plugins.sh
+	tests/integration/plugins.sh \
+	tests/integration/alibaba.sh
 
 TESTS += $(integration_tests)

@@ -152,3 +152,37 @@ wait_for() {
 	done
 	return 1
 }
+
+# start_emu CONFIG [ARGS...]: starts the Alibaba emulator in the background
+# on a free port; sets emu_pid and emu_port.  HTTPS when ARGS name a
+# certificate.
+start_emu() {
+	cfg=$1
+	shift
+	rm -f "$T/emu.port"
+	"$top_builddir/tests/emulators/alibaba-emu" --config "$cfg" \
+	    --port-file "$T/emu.port" "$@" >"$T/emu.out" 2>&1 &
+	emu_pid=$!
+	wait_for 10 test -s "$T/emu.port" || return 1
+	emu_port=$(sed -n 's/^port=//p' "$T/emu.port")
+}
+
+stop_emu() {
+	[ -n "${emu_pid:-}" ] || return 0
+	kill "$emu_pid" 2>/dev/null
+	wait "$emu_pid" 2>/dev/null
+	emu_pid=
+}
+
+# emu METHOD PATH [BODY]: a control request to the emulator; prints the
+# response body.
+emu() {
+	curl -sf --cacert "$T/certs/ca.pem" -X "$1" \
+	    ${3:+--data-binary "$3"} "$emu_url$2"
+}
+
+# emu_count ACTION: how many ACTION calls the emulator answered.
+emu_count() {
+	emu GET /_emu/stats | tr -d ' \n' |
+	    sed -n "s/.*\"$1\":{\"codes\":{[^}]*},\"total\":\([0-9]*\).*/\1/p"
+}
