@@ -132,7 +132,7 @@ reconcile_store_new(struct reconciler *r, struct rc_set *set,
 	if (p == NULL) {
 		snprintf(msg, sizeof(msg), "provider \"%s\" is not loaded",
 		    st->provider);
-		reconcile_status_set(&g->status, 0, REASON_INVALID_CONFIG, msg);
+		reconcile_status_set(&g->status, 0, REASON_UNKNOWN, msg);
 	} else {
 		if (!g->skipped)
 			store_validate(r, g);

@@ -913,6 +913,11 @@ test_data_from(void)
 	    "  data:\n  - secretKey: a\n    remoteRef: {key: plain, "
 	    "decodingStrategy: Base64}\n"));
 	free(z);
+	z = cat(y, es_doc("default", "badkey", NULL,
+	    "  dataFrom:\n  - extract: {key: m}\n    rewrite:\n"
+	    "    - regexp: {source: \"^db/\", target: \"x/\"}\n"));
+	free(y);
+	y = z;
 	z = cat(y, es_doc("default", "find", NULL,
 	    "  dataFrom:\n  - find: {name: {regexp: \"^b64\"}}\n"));
 	free(y);
@@ -942,7 +947,11 @@ test_data_from(void)
 	    "find: matching secrets become keys");
 	is_int(tkeys(&fx, "default", "find"), 2, "find: only the matches");
 	is_int(tp_calls("m"), 1,
-	    "dedup: three extracts of one key share one call");
+	    "dedup: four extracts of one key share one call");
+	is_str(es_reason(&fx, "default", "badkey"), REASON_SYNC_ERROR,
+	    "rewrite: an invalid resulting key fails the sync");
+	is_int(tkeys(&fx, "default", "badkey"), -1,
+	    "rewrite: nothing written for an invalid key");
 	fx_close(&fx);
 	free(z);
 }
@@ -1094,6 +1103,9 @@ test_stores(void)
 	    "invalid store: InvalidProviderConfig");
 	is_str(es_message(&fx, "default", "ali"),
 	    "provider \"alibaba\" is not loaded", "missing provider: message");
+	ok(status_of(&fx, "SecretStore", "default", "ali", &st) &&
+	    st.ready == 0 && strcmp(st.reason, REASON_UNKNOWN) == 0,
+	    "missing provider: store ValidationUnknown");
 	ok(status_of(&fx, "SecretStore", "default", "s", &st) &&
 	    st.ready == 1 && strcmp(st.reason, REASON_VALID) == 0,
 	    "store: Valid");
