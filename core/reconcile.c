@@ -370,6 +370,17 @@ removals_run(struct reconciler *r, struct removals *rm)
 	memset(rm, 0, sizeof(*rm));
 }
 
+/* Forgets a removed ExternalSecret, noting its target for deletion. */
+static void
+es_drop(struct reconciler *r, struct rc_es *e, struct removals *rm)
+{
+	if (e->es != NULL)
+		removal_add(rm, e->ns, e->name, e->es->target_name,
+		    e->es->creation);
+	es_unlink(r, e);
+	es_free(e);
+}
+
 static void
 schedule(struct reconciler *r, struct rc_es *e, int64_t due, int prio)
 {
@@ -504,10 +515,10 @@ job_finish(struct reconciler *r, struct rc_job *job, int64_t took_ms,
 		    job->es->creation);
 out:
 	if (e->removed) {
-		removal_add(rm, e->ns, e->name, job->es->target_name,
-		    job->es->creation);
-		es_unlink(r, e);
-		es_free(e);
+		if (strcmp(e->es->target_name, job->es->target_name) != 0)
+			removal_add(rm, e->ns, e->name, job->es->target_name,
+			    job->es->creation);
+		es_drop(r, e, rm);
 		return;
 	}
 	if (job->aborted || r->once)
@@ -532,6 +543,15 @@ run_job(struct reconciler *r, struct rc_es *e)
 
 	memset(&job, 0, sizeof(job));
 	memset(&rm, 0, sizeof(rm));
+	if (e->removed) {
+		/* Removed while it waited in the queue. */
+		es_drop(r, e, &rm);
+		pthread_mutex_unlock(&r->lock);
+		removals_run(r, &rm);
+		pthread_mutex_lock(&r->lock);
+		return;
+	}
+	e->again = 0;	/* this run sees the latest spec */
 	job.r = r;
 	job.e = e;
 	job.es = e->es;
@@ -914,11 +934,7 @@ apply_removed(struct reconciler *r, struct removals *rm, int keep)
 				e->removed = 1;	/* its worker finishes */
 				continue;
 			}
-			if (e->es != NULL)
-				removal_add(rm, e->ns, e->name,
-				    e->es->target_name, e->es->creation);
-			es_unlink(r, e);
-			es_free(e);
+			es_drop(r, e, rm);
 		}
 	}
 	if (kept > 0)
@@ -1101,12 +1117,9 @@ threads_stop(struct reconciler *r)
 		r->qhead = (r->qhead + 1) % (size_t)r->cfg.concurrency;
 		r->qlen--;
 		e->busy = 0;
-		if (e->removed) {
-			removal_add(&rm, e->ns, e->name, e->es->target_name,
-			    e->es->creation);
-			es_unlink(r, e);
-			es_free(e);
-		} else
+		if (e->removed)
+			es_drop(r, e, &rm);
+		else
 			schedule(r, e, reconcile_mono_ms(), SCHED_URGENT);
 	}
 	r->stopping = 0;
