@@ -56,6 +56,15 @@ FAIL_REFRESH_S=$((3600 / FAIL_SCALE))
 FAIL_WINDOW_S=$((600 / FAIL_SCALE))
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/xs-bench.XXXXXX")
+# Targets go under BENCH_OUTPUT_DIR when set (a tmpfs such as /dev/shm
+# leaves out the cost of fsync, which the atomic writer pays 7 times a
+# target on a disk).
+if [ -n "${BENCH_OUTPUT_DIR:-}" ]; then
+	OUT=$(mktemp -d "$BENCH_OUTPUT_DIR/xs-bench-out.XXXXXX")
+else
+	OUT=$W/out
+fi
+OUT_FS=$(stat -f -c %T "$(dirname "$OUT")")
 emu_pid=
 daemon_pid=
 wrk_pid=
@@ -65,6 +74,7 @@ cleanup() {
 		kill -TERM "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
+	[ "$OUT" = "$W/out" ] || rm -rf "$OUT"
 	[ "${BENCH_KEEP:-0}" = 1 ] && say "kept $W" || rm -rf "$W"
 }
 trap cleanup EXIT
@@ -132,6 +142,10 @@ emu_start() {
 	EMU_PORT=$(sed -n 's/^port=\([0-9]*\)$/\1/p' "$W/emu.port")
 	[ -n "$EMU_PORT" ] || die "no port in $W/emu.port"
 	EMU_URL=https://127.0.0.1:$EMU_PORT
+	# RRSA's STS exchanges go to the emulator too; a namespaced store
+	# takes its token file from the environment, as on ACK.
+	export ALIBABA_CLOUD_STS_ENDPOINT=$EMU_URL
+	export ALIBABA_CLOUD_OIDC_TOKEN_FILE=$W/oidc-token
 }
 
 emu_stop() {
@@ -211,8 +225,7 @@ gen_manifests() {
 	mkdir -p "$1"
 	awk -v dir="$1" -v n="$2" -v keys="$3" -v refresh="$4" \
 	    -v auth="$5" -v stores="$STORES" -v url="$EMU_URL" \
-	    -v akid="$AK_ID" -v aksecret="$AK_SECRET" \
-	    -v token="$W/oidc-token" '
+	    -v akid="$AK_ID" -v aksecret="$AK_SECRET" '
 	function b64(s,    cmd, out) {
 		cmd = "printf %s \"" s "\" | base64 -w0"
 		cmd | getline out
@@ -238,11 +251,9 @@ gen_manifests() {
 				printf "        rrsa:\n" \
 				    "          oidcProviderArn: acs:ram::" \
 				    "1234567890123456:oidc-provider/bench\n" \
-				    "          oidcTokenFilePath: %s\n" \
 				    "          roleArn: acs:ram::" \
 				    "1234567890123456:role/bench\n" \
-				    "          sessionName: xsecrets-bench\n",
-				    token > f
+				    "          sessionName: xsecrets-bench\n" > f
 			} else {
 				printf "        secretRef:\n" \
 				    "          accessKeyIDSecretRef:\n" \
@@ -277,34 +288,35 @@ gen_manifests() {
 
 # xs_args MANIFESTS: the options every run shares.
 xs_args() {
-	printf '%s\n' --manifests "$1" --output-dir "$W/out" \
+	printf '%s\n' --manifests "$1" --output-dir "$OUT" \
 	    --provider-dir "$W/providers" --ca-file "$W/certs/ca.pem" \
 	    --concurrency "$CONC" --allow-endpoint "https://127.0.0.1:*" \
 	    --log-level warn
 }
 
-# daemon_start MANIFESTS [WAIT]: the daemon in the background, metrics on a
+# daemon_start MANIFESTS [WAIT]: the daemon in the background (its log in
+# $W/daemon-NAME.log, NAME the manifests' directory), metrics on a
 # loopback port; waits until /readyz says the first round is done (WAIT
 # "ready", the default) or until the server answers /healthz ("health").
 daemon_start() {
-	local port try=0 wait=${2:-ready}
+	local port try=0 wait=${2:-ready} log=$W/daemon-${1##*/}.log
 
-	rm -rf "$W/out"
+	rm -rf "$OUT"
 	mapfile -t args < <(xs_args "$1")
 	while :; do
 		port=$((20000 + RANDOM % 40000))
 		"$XSECRETSD" "${args[@]}" --status-file "$W/status.json" \
-		    --metrics-addr "127.0.0.1:$port" >"$W/daemon.log" 2>&1 &
+		    --metrics-addr "127.0.0.1:$port" >"$log" 2>&1 &
 		daemon_pid=$!
 		wait_until 10 http_ok "$port" /healthz && break
 		daemon_stop
 		try=$((try + 1))
 		[ "$try" -lt 5 ] ||
-		    die "the daemon did not start: $(tail -5 "$W/daemon.log")"
+		    die "the daemon did not start: $(tail -5 "$log")"
 	done
 	[ "$wait" = ready ] || return 0
 	wait_until 600 http_ok "$port" /readyz ||
-	    die "the daemon never became ready: $(tail -5 "$W/daemon.log")"
+	    die "the daemon never became ready: $(tail -5 "$log")"
 }
 
 daemon_stop() {
@@ -321,7 +333,7 @@ measure_cold() {
 	local t0 t1 m=$W/cold
 
 	gen_manifests "$m" "$N" "$N" 1h accesskey
-	rm -rf "$W/out"
+	rm -rf "$OUT"
 	mapfile -t args < <(xs_args "$m")
 	say "cold sync of $N ExternalSecrets, concurrency $CONC"
 	t0=$(now_ns)
@@ -416,7 +428,7 @@ measure_dedup() {
 	local before after m=$W/dedup
 
 	gen_manifests "$m" "$N" "$DISTINCT" 1h accesskey
-	rm -rf "$W/out"
+	rm -rf "$OUT"
 	mapfile -t args < <(xs_args "$m")
 	say "one round of $N ExternalSecrets over $DISTINCT keys"
 	before=$(emu_calls GetSecretValue)
@@ -521,7 +533,8 @@ scaled=
 
 cat <<EOF
 
-xsecrets benchmark: N=$N over $STORES stores, concurrency $CONC, $(nproc) CPUs
+xsecrets benchmark: N=$N over $STORES stores, concurrency $CONC, $(nproc) CPUs,
+targets on $OUT_FS
 $(printf '%-44s %s\n' \
     "cold sync wall time (s)" "$R_COLD_S" \
     "cold sync syncs/s ($R_COLD_SYNCED synced)" "$R_COLD_RATE" \
@@ -553,6 +566,7 @@ cat >"$BENCH_JSON" <<EOF
   "concurrency": $CONC,
   "quick": $([ "$QUICK" = 1 ] && echo true || echo false),
   "cpus": $(nproc),
+  "target_fs": "$OUT_FS",
   "cold_sync_s": $(j "$R_COLD_S"),
   "cold_syncs_per_s": $(j "$R_COLD_RATE"),
   "cold_synced": $(j "$R_COLD_SYNCED"),
