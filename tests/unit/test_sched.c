@@ -53,6 +53,17 @@ test_order(void)
 	is_int(sched_pop_due(s, 100, &id), 0, "empty after popping all");
 	is_int(sched_len(s), 0, "length 0 after popping all");
 
+	/* Equal due times run first come, first served. */
+	for (i = 0; i < 50; i++)
+		sched_add(s, (i * 37) % 50 + 100, 77, SCHED_PERIODIC);
+	good = 1;
+	for (i = 0; i < 50; i++) {
+		if (sched_pop_due(s, 77, &id) != 1 ||
+		    id != (i * 37) % 50 + 100)
+			good = 0;
+	}
+	ok(good, "equal due times pop in insertion order");
+
 	sched_add(s, 7, 100, SCHED_PERIODIC);
 	sched_add(s, 8, 200, SCHED_PERIODIC);
 	ok(sched_pop_due(s, 150, &id) == 1 && id == 7, "due entry popped");
