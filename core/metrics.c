@@ -295,7 +295,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 }
 
 /* Routes the library's messages to our log, one line each. */
-static void
+static void __attribute__((format(printf, 2, 0)))
 mhd_log(void *arg, const char *fmt, va_list ap)
 {
 	char	 msg[512];

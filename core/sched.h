@@ -8,7 +8,14 @@
  * <pthread.h> includes) finds this file first: pull the system header in
  * as well, outside the guard, so that both are seen whatever the order.
  */
+#ifdef __clang__
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Winclude-next-absolute-path"
+#endif
 #include_next <sched.h>
+#ifdef __clang__
+#pragma clang diagnostic pop
+#endif
 
 #ifndef XS_SCHED_H
 #define XS_SCHED_H
