@@ -848,6 +848,7 @@ apply_es(struct reconciler *r, struct rc_set *rs, struct rc_store *fresh,
 			continue;
 		}
 		e->seen = 1;
+		e->removed = 0;		/* back before its worker finished */
 		free(e->invalid);
 		e->invalid = NULL;
 		/* Moved to another target: the old one goes (a busy
@@ -882,6 +883,7 @@ apply_es(struct reconciler *r, struct rc_set *rs, struct rc_store *fresh,
 		if (e->invalid != NULL && e->seen)
 			continue;	/* the first error tells */
 		e->seen = 1;
+		e->removed = 0;
 		if (e->es == NULL && !e->attempted) {
 			e->attempted = 1;	/* nothing to sync */
 			r->unattempted--;

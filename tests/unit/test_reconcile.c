@@ -1334,29 +1334,38 @@ static void
 test_apply_in_flight(void)
 {
 	struct fixture	 fx;
-	char		*y, *z;
+	char		*y, *z, *w;
 
 	tp_reset();
 	tp_set("old", "o", XS_OK);
 	tp_set("newk", "n", XS_OK);
 	tp_set("gone", "g", XS_OK);
-	fx_open(&fx, 2);
+	tp_set("back", "b", XS_OK);
+	fx_open(&fx, 3);
 	pthread_mutex_lock(&tp.mu);
 	tp.block = 1;
 	pthread_mutex_unlock(&tp.mu);
 	y = cat(STORE, es_doc("default", "chg", "  refreshInterval: 1h\n",
 	    DATA1("old")));
-	z = cat(y, es_doc("default", "rm", "  refreshInterval: 1h\n",
+	w = cat(y, es_doc("default", "rm", "  refreshInterval: 1h\n",
 	    DATA1("gone")));
+	z = cat(w, es_doc("default", "back", "  refreshInterval: 1h\n",
+	    DATA1("back")));
+	free(w);
 	reconcile_apply(fx.r, load(z));
 	reconcile_start(fx.r);
-	wait_blocked(2);
+	wait_blocked(3);
 
-	/* Both are in a provider call: change one, remove the other. */
+	/* All are in a provider call: change one, remove the other two,
+	 * then bring one of those back. */
 	free(y);
 	y = cat(STORE, es_doc("default", "chg", "  refreshInterval: 1h\n",
 	    DATA1("newk")));
 	reconcile_apply(fx.r, load(y));
+	w = cat(y, es_doc("default", "back", "  refreshInterval: 1h\n",
+	    DATA1("back")));
+	reconcile_apply(fx.r, load(w));
+	free(w);
 	unblock();
 	ok(WAIT_FOR(tp_calls("newk") == 1), "in flight: change not lost");
 	ok(WAIT_FOR(tkeys(&fx, "default", "rm") == -1),
@@ -1364,8 +1373,14 @@ test_apply_in_flight(void)
 	ok(WAIT_FOR(tval(&fx, "default", "chg", "v") != NULL &&
 	    strcmp(tval(&fx, "default", "chg", "v"), "n") == 0),
 	    "in flight: the new spec wins");
+	ok(WAIT_FOR(tval(&fx, "default", "back", "v") != NULL),
+	    "in flight: removed and back again: target written");
 	usleep(200000);
 	reconcile_stop(fx.r);
+	is_str(tval(&fx, "default", "back", "v"), "b",
+	    "in flight: removed and back again: target kept");
+	is_str(es_reason(&fx, "default", "back"), REASON_SYNCED,
+	    "in flight: removed and back again: still reported");
 	is_int(tp_calls("old"), 1, "in flight: old spec fetched once");
 	is_int(tp_calls("newk"), 1, "in flight: new spec fetched once");
 	is_int(tp_calls("gone"), 1, "in flight: removed one not retried");
