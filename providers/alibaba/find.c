@@ -154,7 +154,7 @@ list_all(struct ali_client *c, const struct xs_find *f, const regex_t *re,
 	struct sign_param	 p[4];
 	struct xs_value		*json;
 	struct buf		 filters;
-	char			 page[16], size[16];
+	char			 page[24], size[16];
 	const char		*total;
 	size_t			 n = 3, count;
 	long			 pageno;
