@@ -1115,6 +1115,34 @@ test_stores(void)
 	free(y);
 }
 
+static void
+test_controller_class(void)
+{
+	struct fixture		 fx;
+	struct status_entry	 st;
+	char			*y;
+
+	tp_reset();
+	tp_set("k", "v", XS_OK);
+	fx_open(&fx, 1);
+	y = cat("apiVersion: external-secrets.io/v1\n"
+	    "kind: SecretStore\n"
+	    "metadata: {name: s, namespace: default}\n"
+	    "spec: {controller: other, provider: {test: {}}}\n",
+	    es_doc("default", "theirs", NULL, DATA1("k")));
+	is_int(once(&fx, y), 0,
+	    "controller: another class's objects are not counted");
+	is_int(tp.get_calls + tp.validate_calls, 0,
+	    "controller: another class's store is not used");
+	ok(!status_of(&fx, "ExternalSecret", "default", "theirs", &st) &&
+	    !status_of(&fx, "SecretStore", "default", "s", &st),
+	    "controller: another class's objects are not reported");
+	is_int(tkeys(&fx, "default", "theirs"), -1,
+	    "controller: nothing written");
+	fx_close(&fx);
+	free(y);
+}
+
 static char *
 many(int nes, int nkeys, const char *store_doc)
 {
@@ -1518,6 +1546,7 @@ main(void)
 	test_removals();
 	test_data_from();
 	test_stores();
+	test_controller_class();
 	test_dedup();
 	test_rate_limit();
 	test_auth();
