@@ -22,7 +22,12 @@
  *
  * A rule broken inside a document fails that document only: the remaining
  * events of the document are read and dropped, and the next document is
- * built normally.  A syntax error ends the stream.
+ * built normally.  A syntax error ends the stream, and so does nesting
+ * past the limit, built or skipped: libyaml's scanner spends time
+ * proportional to the flow depth on every token, so skipping millions of
+ * '[' would take hours.  For the same reason (each %TAG is compared with
+ * every earlier one) a stream with more than YAML_MAX_DIRECTIVES lines
+ * starting with '%' is refused before libyaml sees it.
  *
  * Scalars may hold secrets (Secret manifests), so the event buffers and
  * libyaml's input buffers are cleansed before they are released.
@@ -44,6 +49,7 @@
 #define YAML_MAX_BYTES		(2 * VALUE_MAX_FILE)
 #define YAML_ERR_MAX		256
 #define YAML_CORE_TAG		"tag:yaml.org,2002:"
+#define YAML_MAX_DIRECTIVES	64	/* %YAML and %TAG lines per stream */
 
 /* One entry of the anchor table or of the mapping-key table. */
 struct hent {
@@ -81,6 +87,7 @@ struct builder {
 	size_t		 bytes;
 	struct htab	 anchors;
 	struct htab	 keys;
+	int		 open;		/* collections open, built or not */
 	int		 failed;
 	char		 err[YAML_ERR_MAX];
 	uint32_t	 eline;
@@ -196,6 +203,7 @@ builder_reset(struct builder *b)
 	htab_free(&b->keys, 0);
 	b->root = NULL;
 	b->depth = 0;
+	b->open = 0;
 	b->nodes = 0;
 	b->bytes = 0;
 	b->failed = 0;
@@ -556,6 +564,28 @@ doc_end(struct builder *b, yaml_doc_fn fn, void *arg)
 	return rc;
 }
 
+/*
+ * Whether the stream must stop because of its nesting.  libyaml's scanner
+ * costs time proportional to the flow depth for every token, so a document
+ * of millions of '[' would take hours to skip: past VALUE_MAX_DEPTH open
+ * collections, built or being skipped, the rest of the stream is dropped.
+ */
+static int
+too_deep(struct builder *b, const yaml_event_t *ev)
+{
+	if (ev->type == YAML_SEQUENCE_START_EVENT ||
+	    ev->type == YAML_MAPPING_START_EVENT)
+		b->open++;
+	else if (ev->type == YAML_SEQUENCE_END_EVENT ||
+	    ev->type == YAML_MAPPING_END_EVENT)
+		b->open--;
+	if (b->open <= VALUE_MAX_DEPTH)
+		return 0;
+	fail_at(b, &ev->start_mark, "nesting deeper than %d levels",
+	    VALUE_MAX_DEPTH);
+	return 1;
+}
+
 /* The line and column of a byte offset, for reader (encoding) errors. */
 static void
 offset_mark(const char *buf, size_t len, size_t off, yaml_mark_t *m)
@@ -611,12 +641,35 @@ parser_release(yaml_parser_t *p)
 	yaml_parser_delete(p);
 }
 
+/*
+ * Finds the line of the first directive past YAML_MAX_DIRECTIVES, or 0.
+ * libyaml checks each %TAG against all earlier ones, so a file of nothing
+ * but directives costs time quadratic in its size.  A line starting with
+ * '%' is counted whether or not it is a directive; no manifest needs many.
+ */
+static uint32_t
+directive_flood(const char *buf, size_t len)
+{
+	size_t		i, n = 0;
+	uint32_t	line = 1;
+
+	for (i = 0; i < len; i++) {
+		if ((i == 0 || buf[i - 1] == '\n') && buf[i] == '%' &&
+		    ++n > YAML_MAX_DIRECTIVES)
+			return line;
+		if (buf[i] == '\n')
+			line++;
+	}
+	return 0;
+}
+
 int
 yaml_parse(const char *file, const char *buf, size_t len, int secure,
     yaml_doc_fn fn, void *arg)
 {
 	yaml_parser_t	 parser;
 	yaml_event_t	 ev;
+	yaml_mark_t	 m = { 0, 0, 0 };
 	struct builder	*b;
 	size_t		 ndocs = 0;
 	int		 rc = -1, done = 0;
@@ -625,6 +678,14 @@ yaml_parse(const char *file, const char *buf, size_t len, int secure,
 		return -1;
 	b->file = file;
 	b->secure = secure;
+	if ((m.line = directive_flood(buf, len)) != 0) {
+		m.line--;
+		fail_at(b, &m, "more than %d directives",
+		    YAML_MAX_DIRECTIVES);
+		doc_end(b, fn, arg);
+		free(b);
+		return -1;
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		free(b);
 		return -1;
@@ -658,6 +719,10 @@ yaml_parse(const char *file, const char *buf, size_t len, int secure,
 		default:
 			if (!b->failed)
 				on_event(b, &ev);
+			if (too_deep(b, &ev)) {
+				doc_end(b, fn, arg);
+				done = 1;
+			}
 			break;
 		}
 		event_release(&ev);

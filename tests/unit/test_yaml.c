@@ -222,6 +222,18 @@ test_limits(void)
 	ok(r.nerrors == 1 && strstr(r.errors[0], "nesting deeper") != NULL,
 	    "10000 levels refused: %s", r.errors[0]);
 	is_int(r.lines[0], 1, "depth error line");
+	is_int(r.rc, -1, "deep nesting ends the stream (libyaml is "
+	    "quadratic in flow depth)");
+	done(&r);
+
+	/* Nesting inside a document that already failed is bounded too. */
+	len = (size_t)sprintf(text, "a: 1\na: 2\nk: ");
+	memset(text + len, '[', n);
+	len += n;
+	run(&r, text, len);
+	ok(r.nerrors == 1 && strstr(r.errors[0], "duplicate") != NULL &&
+	    r.rc == -1, "deep nesting after an error ends the stream: %s",
+	    r.errors[0]);
 	done(&r);
 
 	len = (size_t)sprintf(text, "k: ");
@@ -251,6 +263,31 @@ test_limits(void)
 	is_int(r.rc, -1, "too many documents end the stream");
 	ok(strstr(r.last, "more than 10000 documents") != NULL,
 	    "document limit reported: %s", r.last);
+	done(&r);
+	free(text);
+}
+
+static void
+test_directives(void)
+{
+	struct result	 r;
+	char		*text;
+	size_t		 len = 0;
+	int		 i;
+
+	run_str(&r, "%YAML 1.1\n%TAG !e! tag:example.com,2000:\n---\n"
+	    "a: 1\n");
+	is_int(r.nerrors, 0, "a few directives are fine");
+	done(&r);
+
+	text = malloc(200 * 32);
+	for (i = 0; i < 200; i++)
+		len += (size_t)sprintf(text + len, "%%TAG !%x! t:\n", i);
+	len += (size_t)sprintf(text + len, "---\na: 1\n");
+	run(&r, text, len);
+	ok(r.nerrors == 1 && strstr(r.errors[0], "directives") != NULL,
+	    "a flood of directives refused: %s", r.errors[0]);
+	is_int(r.lines[0], 65, "at the first directive too many");
 	done(&r);
 	free(text);
 }
@@ -290,6 +327,7 @@ main(void)
 	test_rules();
 	test_aliases();
 	test_limits();
+	test_directives();
 	test_syntax();
 	return tap_done();
 }
