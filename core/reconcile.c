@@ -974,7 +974,8 @@ sweep_one(const char *ns, const char *name, void *arg)
 
 /*
  * Owner targets left by ExternalSecrets that are gone (the daemon was not
- * running when they went).  Called on the first apply, with r->lock held.
+ * running when they went).  Called on the first apply whose manifests were
+ * all readable, with r->lock held.
  */
 static void
 sweep_targets(struct reconciler *r, struct removals *rm)
@@ -1038,8 +1039,10 @@ reconcile_apply(struct reconciler *r, struct manifest_set *set)
 	keep = has_unknown_documents(set);
 	apply_es(r, rs, fresh, reconcile_mono_ms(), &rm);
 	apply_removed(r, &rm, keep);
-	if (!r->applied && !keep && r->cfg.targets != NULL)
+	if (!r->swept && !keep && r->cfg.targets != NULL) {
 		sweep_targets(r, &rm);
+		r->swept = 1;
+	}
 	r->applied = 1;
 	reconcile_set_unref(r->cur);
 	r->cur = rs;

@@ -164,6 +164,7 @@ struct reconciler {
 	int		 running;
 	int		 stopping;
 	int		 applied;	/* reconcile_apply ran */
+	int		 swept;		/* stale Owner targets removed */
 	int		 once;		/* reconcile_once runs */
 	size_t		 once_left;
 	int		 ready;		/* first round done */
