@@ -9,9 +9,12 @@
  * understands.
  *
  * One rule guards the daemon's own identity: a namespaced SecretStore may
- * not set oidcTokenFilePath, because that would let a namespace choose
- * which of the daemon's files is read and sent to STS; only a
- * ClusterSecretStore (written by the cluster's administrators) may.  The
+ * set oidcTokenFilePath (ESO's documentation does) only to a projected
+ * service-account token, under /var/run/secrets/, or to the daemon's own
+ * ALIBABA_CLOUD_OIDC_TOKEN_FILE; anything else would let a namespace choose
+ * which of the daemon's files is read and sent to STS.  A
+ * ClusterSecretStore (written by the cluster's administrators) may name
+ * any absolute path.  The
  * STS endpoint is never a store field at all: it comes from the daemon's
  * environment, so no store can redirect where the OIDC token goes.
  */
@@ -27,6 +30,7 @@
 #include "alibaba.h"
 
 #define PATH_PREFIX	"spec.provider.alibaba."
+#define TOKEN_DIR	"/var/run/secrets/"
 
 /* Reports a problem at a node: "<where>: <path>: <text>". */
 static int32_t __attribute__((format(printf, 5, 6)))
@@ -348,6 +352,21 @@ load_duration(const struct xs_host *h, const struct xs_value *rr,
 	return XS_OK;
 }
 
+/*
+ * Whether a namespaced store may read token file path: one of the
+ * projected token volumes, or the file the daemon was given.
+ */
+static int
+token_file_ok(const struct xs_host *h, const char *path)
+{
+	const char	*own = h->getenv("ALIBABA_CLOUD_OIDC_TOKEN_FILE");
+
+	if (own != NULL && strcmp(path, own) == 0)
+		return 1;
+	return strncmp(path, TOKEN_DIR, strlen(TOKEN_DIR)) == 0 &&
+	    strstr(path, "/..") == NULL && strstr(path, "/./") == NULL;
+}
+
 static int32_t
 load_rrsa(const struct xs_host *h, const struct xs_store *st,
     const struct xs_value *rr, struct ali_config *c, struct xs_diag *d)
@@ -361,11 +380,6 @@ load_rrsa(const struct xs_host *h, const struct xs_store *st,
 	if (h->value_type(rr) != XS_VALUE_MAP)
 		return bad(h, d, rr, "auth.rrsa", "must be a map");
 	unknown_keys(h, rr, "auth.rrsa.", known, d);
-	if (!h->store_is_cluster(st) &&
-	    h->value_get(rr, "oidcTokenFilePath") != NULL)
-		return bad(h, d, rr, "auth.rrsa.oidcTokenFilePath", "only a "
-		    "ClusterSecretStore may choose the token file; a "
-		    "SecretStore uses ALIBABA_CLOUD_OIDC_TOKEN_FILE");
 	if (rrsa_field(h, rr, "roleArn", "ALIBABA_CLOUD_ROLE_ARN",
 	    &c->role_arn, d) == -1 ||
 	    rrsa_field(h, rr, "oidcProviderArn",
@@ -389,6 +403,10 @@ load_rrsa(const struct xs_host *h, const struct xs_store *st,
 	    n > 1024 || (n >= 3 && strcmp(c->token_file + n - 3, "/..") == 0))
 		return bad(h, d, rr, "auth.rrsa.oidcTokenFilePath", "must be "
 		    "an absolute path without \"..\"");
+	if (!h->store_is_cluster(st) && !token_file_ok(h, c->token_file))
+		return bad(h, d, rr, "auth.rrsa.oidcTokenFilePath", "a "
+		    "SecretStore may only name a projected token under "
+		    TOKEN_DIR " or ALIBABA_CLOUD_OIDC_TOKEN_FILE");
 	if (!config_session_ok(c->session_name))
 		return bad(h, d, rr, "auth.rrsa.sessionName", "must be 2 to "
 		    "64 characters of A-Z a-z 0-9 . @ _ -");

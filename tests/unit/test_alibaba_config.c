@@ -93,10 +93,17 @@ static const struct vcase cases[] = {
 	{ "cluster ref without namespace", "",
 	    "{\"regionID\":\"cn-hangzhou\"," REFS("") "}", XS_ERR_INVALID,
 	    "must name the Secret's namespace" },
-	{ "namespaced store sets the token file", "team-a",
+	{ "namespaced store names any file", "team-a",
 	    "{\"regionID\":\"cn-hangzhou\"," RRSA(",\"oidcTokenFilePath\":"
 	    "\"/etc/shadow\"") "}", XS_ERR_INVALID,
-	    "only a ClusterSecretStore" },
+	    "may only name a projected token" },
+	{ "namespaced store escapes the token directory", "team-a",
+	    "{\"regionID\":\"cn-hangzhou\"," RRSA(",\"oidcTokenFilePath\":"
+	    "\"/var/run/secrets/../../etc/shadow\"") "}", XS_ERR_INVALID,
+	    NULL },
+	{ "namespaced store, documented token volume", "team-a",
+	    "{\"regionID\":\"cn-hangzhou\"," RRSA(",\"oidcTokenFilePath\":"
+	    "\"/var/run/secrets/tokens/oidc-token\"") "}", XS_OK, NULL },
 	{ "RRSA without role", "",
 	    "{\"regionID\":\"cn-hangzhou\",\"auth\":{\"rrsa\":{"
 	    "\"oidcProviderArn\":\"" OIDC "\",\"oidcTokenFilePath\":\"/t\"}}}",
