@@ -1496,24 +1496,66 @@ secret_free(struct k8s_secret *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Sets key to value (secure, taken), replacing an earlier one. */
+/* Adds key and value (secure, taken); duplicates are merged later. */
 static void
 secret_put(struct k8s_secret *s, const char *key, char *value, size_t len)
 {
-	size_t	i;
-
-	for (i = 0; i < s->ndata; i++) {
-		if (strcmp(s->data[i].key, key) == 0) {
-			xs_secure_free(s->data[i].value);
-			s->data[i].value = value;
-			s->data[i].len = len;
-			return;
-		}
-	}
 	s->data[s->ndata].key = xstrdup(key);
 	s->data[s->ndata].value = value;
 	s->data[s->ndata].len = len;
 	s->ndata++;
+}
+
+/* A key of a Secret being merged, with where it came from. */
+struct kv_ref {
+	const char	*key;
+	size_t		 i;
+};
+
+static int
+kv_ref_cmp(const void *a, const void *b)
+{
+	const struct kv_ref	*x = a, *y = b;
+	int			 c = strcmp(x->key, y->key);
+
+	if (c != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * Sorts the keys and keeps the last of each: stringData was added after
+ * data, so it wins.  Sorting keeps this n log n however many keys a
+ * hostile Secret has.
+ */
+static void
+secret_merge(struct k8s_secret *s)
+{
+	struct kv	*out;
+	struct kv_ref	*refs;
+	size_t		 i, n = 0;
+
+	if (s->ndata < 2)
+		return;
+	refs = xcalloc(s->ndata, sizeof(*refs));
+	out = xcalloc(s->ndata, sizeof(*out));
+	for (i = 0; i < s->ndata; i++) {
+		refs[i].key = s->data[i].key;
+		refs[i].i = i;
+	}
+	qsort(refs, s->ndata, sizeof(*refs), kv_ref_cmp);
+	for (i = 0; i < s->ndata; i++) {
+		if (n > 0 && strcmp(out[n - 1].key, refs[i].key) == 0) {
+			free(out[n - 1].key);
+			xs_secure_free(out[n - 1].value);
+			n--;
+		}
+		out[n++] = s->data[refs[i].i];
+	}
+	free(refs);
+	free(s->data);
+	s->data = out;
+	s->ndata = n;
 }
 
 static int
@@ -1582,6 +1624,7 @@ read_secret(struct doc *d)
 	if (read_secret_map(d, "data", 1, &s) == -1 ||
 	    read_secret_map(d, "stringData", 0, &s) == -1)
 		goto fail;
+	secret_merge(&s);
 	if (seen_add(lc, d->kind, s.ns, s.name) == -1) {
 		doc_error(d, NULL, "metadata.name", "duplicate Secret");
 		goto fail;
