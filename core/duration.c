@@ -141,6 +141,11 @@ parse_element(const char **sp, uint64_t *total)
 	return 0;
 }
 
+/*
+ * Parses s in Go's duration grammar into *ms; 0, or -1 (and *ms
+ * untouched) when s is not a duration or does not fit in int64
+ * nanoseconds.
+ */
 int
 duration_parse(const char *s, int64_t *ms)
 {

@@ -446,6 +446,11 @@ parse_value(struct jparser *p, int depth, struct xs_value **out)
 	return rc;
 }
 
+/*
+ * Parses len bytes of JSON text into a new secure tree in *out (the
+ * caller frees it with value_free).  On -1, *out is NULL and err holds a
+ * message naming a byte offset, never the text.  Thread-safe.
+ */
 int
 json_parse(const char *text, size_t len, struct xs_value **out, char *err,
     size_t errlen)
@@ -557,6 +562,11 @@ print_node(char *o, const struct xs_value *v)
 	}
 }
 
+/*
+ * Compact JSON text of v, NUL-terminated, its length in *len.  In
+ * secure memory (xs_secure_free) when v is secure, else malloc (free).
+ * NULL when out of memory.
+ */
 char *
 json_print(const struct xs_value *v, size_t *len)
 {

@@ -1953,6 +1953,10 @@ load_end(struct loadctx *lc)
 	return lc->set;
 }
 
+/*
+ * Loads a file or a directory tree; see manifest.h.  The set and
+ * everything in it belong to the caller (manifest_free).
+ */
 struct manifest_set *
 manifest_load(const char *path)
 {
@@ -1971,6 +1975,9 @@ manifest_load(const char *path)
 	return load_end(&lc);
 }
 
+/*
+ * Loads buf as if it were the file name; buf is only read.
+ */
 struct manifest_set *
 manifest_load_buffer(const char *name, const char *buf, size_t len)
 {
@@ -1984,6 +1991,10 @@ manifest_load_buffer(const char *name, const char *buf, size_t len)
 	return load_end(&lc);
 }
 
+/*
+ * Frees a set, zeroing Secret values and document trees.  NULL is a
+ * no-op.
+ */
 void
 manifest_free(struct manifest_set *set)
 {
@@ -2018,6 +2029,10 @@ manifest_free(struct manifest_set *set)
 	free(set);
 }
 
+/*
+ * Formats e into buf as "file:line:col: Kind ns/name: field: message"
+ * (parts the error lacks are left out); returns buf.
+ */
 const char *
 manifest_error_str(const struct manifest_error *e, char *buf, size_t len)
 {
@@ -2039,6 +2054,10 @@ manifest_error_str(const struct manifest_error *e, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * The store of that kind, namespace (ignored for cluster stores) and
+ * name, or NULL.
+ */
 const struct store *
 manifest_store(const struct manifest_set *set, int kind, const char *ns,
     const char *name)
@@ -2055,6 +2074,9 @@ manifest_store(const struct manifest_set *set, int kind, const char *ns,
 	return NULL;
 }
 
+/*
+ * The Secret ns/name, or NULL.
+ */
 const struct k8s_secret *
 manifest_secret(const struct manifest_set *set, const char *ns,
     const char *name)
@@ -2068,6 +2090,9 @@ manifest_secret(const struct manifest_set *set, const char *ns,
 	return NULL;
 }
 
+/*
+ * The Namespace manifest called name, or NULL.
+ */
 const struct k8s_namespace *
 manifest_namespace(const struct manifest_set *set, const char *name)
 {

@@ -33,6 +33,9 @@ segment_ok(const char *s, size_t len)
 	return 1;
 }
 
+/*
+ * Whether s is a DNS-1123 label (namespaces): 1 or 0.
+ */
 int
 name_is_dns1123_label(const char *s)
 {
@@ -43,6 +46,9 @@ name_is_dns1123_label(const char *s)
 	return segment_ok(s, len);
 }
 
+/*
+ * Whether s is a DNS-1123 subdomain (object names): 1 or 0.
+ */
 int
 name_is_dns1123_subdomain(const char *s)
 {
@@ -62,6 +68,9 @@ name_is_dns1123_subdomain(const char *s)
 	}
 }
 
+/*
+ * Whether s may be a key of a Secret (and so a file name): 1 or 0.
+ */
 int
 name_is_secret_key(const char *s)
 {

@@ -88,6 +88,10 @@ regex_matches(const char *re, const char *s)
 	return m;
 }
 
+/*
+ * Whether cluster store st serves namespace ns: 1 or 0.  Reads set
+ * only; safe from any thread.
+ */
 int
 store_allows_namespace(const struct manifest_set *set,
     const struct store *st, const char *ns)

@@ -52,6 +52,10 @@ mem_strndup(int secure, const char *s, size_t len)
 	return p;
 }
 
+/*
+ * A new node of type, without children or text; NULL when out of
+ * memory.  file is borrowed and must outlive the tree.
+ */
 struct xs_value *
 value_new(int32_t type, int secure, const char *file, uint32_t line,
     uint32_t column)
@@ -68,6 +72,10 @@ value_new(int32_t type, int secure, const char *file, uint32_t line,
 	return v;
 }
 
+/*
+ * Copies len bytes of s (which may hold NUL bytes) as the node's text,
+ * in the tree's kind of memory, replacing any earlier text.  0 or -1.
+ */
 int
 value_set_string(struct xs_value *v, const char *s, size_t len)
 {
@@ -111,6 +119,10 @@ array_grow(int secure, void **arr, size_t n, size_t sz)
 	return 0;
 }
 
+/*
+ * Appends child to a MAP under a copy of key, or to a SEQ (key NULL).
+ * The parent owns child on success; on -1 the caller still does.
+ */
 int
 value_append(struct xs_value *parent, const char *key,
     struct xs_value *child)
@@ -144,6 +156,10 @@ fail:
 	return -1;
 }
 
+/*
+ * Frees a node and everything below it; secure trees are zeroed first.
+ * NULL is a no-op.
+ */
 void
 value_free(struct xs_value *v)
 {
@@ -164,6 +180,10 @@ value_free(struct xs_value *v)
 	mem_free(sec, v);
 }
 
+/*
+ * The member key of a MAP (the first, if a tree built by hand has
+ * two), or NULL.  Linear in the member count.
+ */
 const struct xs_value *
 value_get(const struct xs_value *map, const char *key)
 {
@@ -177,6 +197,10 @@ value_get(const struct xs_value *map, const char *key)
 	return NULL;
 }
 
+/*
+ * The text of a STRING node ("" when it has none); NULL for any other
+ * type.  The pointer lives as long as the node.
+ */
 const char *
 value_str(const struct xs_value *v)
 {
@@ -185,12 +209,19 @@ value_str(const struct xs_value *v)
 	return v->str != NULL ? v->str : "";
 }
 
+/*
+ * The text of the STRING member key of map, or NULL.
+ */
 const char *
 value_get_str(const struct xs_value *map, const char *key)
 {
 	return value_str(value_get(map, key));
 }
 
+/*
+ * Follows dotted keys through MAPs only; no escapes, no indices.
+ * Segments longer than 255 bytes find nothing.
+ */
 const struct xs_value *
 value_lookup(const struct xs_value *root, const char *dotted)
 {
@@ -227,6 +258,11 @@ parse_index(const char *s, size_t *out)
 	return 0;
 }
 
+/*
+ * Follows a property path: MAP members by key, SEQ items by decimal
+ * index, "\." for a literal dot.  "" is v itself; NULL when any step
+ * fails.
+ */
 const struct xs_value *
 value_path(const struct xs_value *v, const char *path)
 {
@@ -261,6 +297,9 @@ value_path(const struct xs_value *v, const char *path)
 	return NULL;
 }
 
+/*
+ * Writes "file:line:column" of v into buf ("-" for NULL); returns buf.
+ */
 const char *
 value_where(const struct xs_value *v, char *buf, size_t len)
 {
@@ -274,6 +313,10 @@ value_where(const struct xs_value *v, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * A deep copy of v with its positions and secure flag; the caller
+ * frees it with value_free.  NULL when out of memory.
+ */
 struct xs_value *
 value_copy(const struct xs_value *v)
 {
@@ -347,6 +390,11 @@ hash_tree(const struct xs_value *v, uint64_t h)
 	return h;
 }
 
+/*
+ * A 64-bit digest of types, keys and texts below v (not positions), so
+ * that equal content hashes alike wherever it sits in a file.  Not a
+ * cryptographic hash.
+ */
 uint64_t
 value_hash(const struct xs_value *v, uint64_t seed)
 {

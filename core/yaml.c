@@ -663,6 +663,10 @@ directive_flood(const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * See yamldoc.h.  The callback owns each root it is given.  Shares no
+ * state with other calls: parses may run at once.
+ */
 int
 yaml_parse(const char *file, const char *buf, size_t len, int secure,
     yaml_doc_fn fn, void *arg)
