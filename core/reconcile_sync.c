@@ -361,6 +361,15 @@ immutable_conflict(struct rc_job *job, struct result_item *items, size_t n)
 	return !same;
 }
 
+/* A debug line for each target actually rewritten. */
+static void
+log_written(const struct externalsecret *es, int changed)
+{
+	if (changed && log_enabled(XS_LOG_DEBUG))
+		log_debug("externalsecret %s/%s: target %s/%s written", es->ns,
+		    es->name, es->ns, es->target_name);
+}
+
 static void
 write_owned(struct rc_job *job, struct rc_data *d)
 {
@@ -402,6 +411,7 @@ write_owned(struct rc_job *job, struct rc_data *d)
 		    es->target_name, err);
 		return;
 	}
+	log_written(es, changed);
 	job_done(job, REASON_SYNCED, MSG_SYNCED);
 }
 
@@ -462,6 +472,7 @@ write_merged(struct rc_job *job, struct rc_data *d)
 		    es->ns, es->target_name, err);
 		goto out;
 	}
+	log_written(es, changed);
 	job_done(job, REASON_SYNCED, MSG_SYNCED);
 out:
 	free(all);
