@@ -13,7 +13,8 @@ scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 mkdir -p "$build"
 cd "$build"
 if ! "$top/configure" -q --enable-werror --enable-sanitizers \
-    CFLAGS="-O1 -g" || ! make -j2 >make.log 2>&1; then
+    --prefix="$build/inst" CFLAGS="-O1 -g" 2>configure.err ||
+    ! make -j2 >make.log 2>&1; then
 	tail -40 make.log 2>/dev/null
 	echo "0 passed, 1 failed"
 	exit 1
@@ -32,5 +33,32 @@ if [ "$status" -ne 0 ] && [ "$fail" -eq 0 ]; then
 	tail -40 check.log
 	fail=1
 fi
+
+# step NAME COMMAND...: one more result, with its output kept in NAME.log.
+step() {
+	name=$1
+	shift
+	if "$@" >"$name.log" 2>&1; then
+		echo "PASS: $name"
+		pass=$((pass + 1))
+	else
+		echo "FAIL: $name (see $build/$name.log)"
+		tail -20 "$name.log" | sed 's/^/  | /'
+		fail=$((fail + 1))
+	fi
+}
+
+# The installed tree: no libtool archives beside the providers, the daemon
+# finds them by default, and a provider author's path works from it.
+installed() {
+	rm -rf inst
+	make install >/dev/null || return 1
+	! ls inst/lib/xsecrets/providers/*.la 2>/dev/null | grep -q . &&
+	inst/sbin/xsecretsd --manifests "$top/examples/fake" \
+	    --output-dir "$build/inst-out" --once
+}
+step install installed
+step sdk sh "$top/plugins/skeleton/ci-check.sh" "$build/inst"
+step distcheck make -j2 distcheck
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

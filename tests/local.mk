@@ -11,6 +11,7 @@ integration_tests = \
 	tests/integration/kill9.sh \
 	tests/integration/canary.sh \
 	tests/integration/plugins.sh \
-	tests/integration/alibaba.sh
+	tests/integration/alibaba.sh \
+	tests/integration/cli.sh
 
 TESTS += $(integration_tests)
