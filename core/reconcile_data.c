@@ -164,8 +164,10 @@ replace_all(const regex_t *re, const char *s, const char *tmpl)
 		sbuf_add(&b, p, (size_t)m[0].rm_so);
 		expand(&b, tmpl, p, m);
 		if (m[0].rm_so == m[0].rm_eo) {
-			if (p + m[0].rm_eo == end)
+			if (p + m[0].rm_eo == end) {
+				p = end;
 				break;
+			}
 			sbuf_add(&b, p + m[0].rm_eo, 1);
 			p += m[0].rm_eo + 1;
 			after_match = 0;

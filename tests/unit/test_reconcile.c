@@ -944,6 +944,16 @@ test_transforms(void)
 	s = reconcile_rewrite(rw, 1, "ab-c", err, sizeof(err));
 	is_str(s, "ba$-c", "rewrite: $$, unmatched and named groups");
 	free(s);
+	rw[0].source = (char *)"$";
+	rw[0].target = (char *)"-x";
+	s = reconcile_rewrite(rw, 1, "ab", err, sizeof(err));
+	is_str(s, "ab-x", "rewrite: an empty match at the end");
+	free(s);
+	rw[0].source = (char *)"b*$";
+	rw[0].target = (char *)"<$0>";
+	s = reconcile_rewrite(rw, 1, "abb", err, sizeof(err));
+	is_str(s, "a<bb>", "rewrite: no empty match right after a match");
+	free(s);
 	rw[0].source = (char *)"(";
 	s = reconcile_rewrite(rw, 1, "abc", err, sizeof(err));
 	ok(s == NULL, "rewrite: a bad regexp is an error");
