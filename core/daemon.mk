@@ -9,3 +9,8 @@ xsecretsd_CPPFLAGS = $(AM_CPPFLAGS)
 xsecretsd_LDADD = libxscore.la
 
 dist_man_MANS += doc/xsecretsd.8
+
+check_PROGRAMS += tests/unit/test_log
+TESTS += tests/unit/test_log
+tests_unit_test_log_CPPFLAGS = $(unit_cppflags)
+tests_unit_test_log_LDADD = $(unit_libs)
