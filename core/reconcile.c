@@ -1192,7 +1192,7 @@ reconcile_once(struct reconciler *r)
 {
 	struct rc_es	*e;
 	size_t		 i, total = 0;
-	int64_t		 t0, now, last = 0;
+	int64_t		 t0, now, last = 0, due;
 	int		 started = 0, show, notready = 0;
 
 	show = r->cfg.progress && isatty(STDERR_FILENO);
@@ -1237,6 +1237,17 @@ reconcile_once(struct reconciler *r)
 	pthread_mutex_unlock(&r->lock);
 	if (started)
 		threads_stop(r);
+
+	/* Back on the timer, should the daemon go on after the round. */
+	pthread_mutex_lock(&r->lock);
+	now = reconcile_mono_ms();
+	for (i = 0; i < r->nbuckets; i++)
+		for (e = r->table[i]; e != NULL; e = e->next)
+			if (e->es != NULL && (due = reconcile_next_due(e->es,
+			    e->skipped || e->status.ready == 1, e->failures,
+			    now)) >= 0)
+				schedule(r, e, due, SCHED_PERIODIC);
+	pthread_mutex_unlock(&r->lock);
 	write_status_file(r);
 	return notready;
 }

@@ -532,6 +532,8 @@ test_owner_basic(void)
 	is_int(reconcile_once(fx.r), 0, "owner: every ExternalSecret ready");
 	is_int(reconcile_metrics_ready(fx.r), 1,
 	    "readyz: ready after the first round");
+	is_int(sched_len(fx.r->sched), 1,
+	    "once: the object is back on the timer after the round");
 	is_str(tval(&fx, "default", "a", "v"), "one", "owner: value written");
 	is_str(es_reason(&fx, "default", "a"), REASON_SYNCED,
 	    "owner: reason SecretSynced");
