@@ -1915,7 +1915,8 @@ walk(struct loadctx *lc, const char *dir, int depth)
 	qsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; i < n; i++) {
 		if (!lc->stopped) {
-			if (asprintf(&path, "%s/%s", dir, names[i]) == -1)
+			if (asprintf(&path, "%s%s%s", dir,
+			    has_suffix(dir, "/") ? "" : "/", names[i]) == -1)
 				fatal("asprintf");
 			walk_entry(lc, path, depth);
 			free(path);

@@ -831,6 +831,12 @@ test_generated(void)
 	ok(set->digest != d1, "digest changes with a file");
 	manifest_free(set);
 
+	snprintf(p, sizeof(p), "%s/", dir);
+	set = manifest_load(p);
+	ok(set->nfiles > 0 && strstr(set->files[0], "//") == NULL,
+	    "a trailing slash does not double: %s", set->files[0]);
+	manifest_free(set);
+
 	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
 	(void)!system(p);
 }
