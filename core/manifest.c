@@ -40,6 +40,7 @@
 
 #include <openssl/evp.h>
 
+#include "crypto.h"
 #include "log.h"
 #include "manifest.h"
 #include "yamldoc.h"
@@ -1429,62 +1430,25 @@ fail:
 
 /* Secrets and Namespaces --------------------------------------------- */
 
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /*
- * Strict standard base64 with padding (line breaks ignored), as the API
- * server reads Secret data.  The result is in secure memory.
+ * Secret data as the API server reads it: standard base64 with padding,
+ * line breaks ignored (a folded YAML block may carry them).  The result
+ * is in secure memory; NULL when the text is not base64.
  */
 static char *
 b64_decode(const char *s, size_t len, size_t *outlen)
 {
-	char		*out;
-	size_t		 i, n = 0, q = 0, pad = 0;
-	unsigned int	 acc = 0;
-	int		 v;
+	char	*flat, *out;
+	size_t	 i, n = 0;
 
-	if ((out = xs_secure_alloc(len / 4 * 3 + 3)) == NULL)
+	if ((flat = xs_secure_alloc(len + 1)) == NULL)
 		return NULL;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\n' || s[i] == '\r')
-			continue;
-		if (s[i] == '=') {
-			pad++;
-			v = 0;
-		} else if (pad > 0 || (v = b64val((unsigned char)s[i])) < 0)
-			goto bad;
-		acc = acc << 6 | (unsigned int)v;
-		if (++q % 4 == 0) {
-			out[n++] = (char)(acc >> 16);
-			out[n++] = (char)(acc >> 8);
-			out[n++] = (char)acc;
-			acc = 0;
-		}
-	}
-	if (q % 4 != 0 || pad > 2)
-		goto bad;
-	n -= pad;
-	out[n] = '\0';
-	*outlen = n;
+	for (i = 0; i < len; i++)
+		if (s[i] != '\n' && s[i] != '\r')
+			flat[n++] = s[i];
+	out = (char *)crypto_base64_decode(flat, n, 0, outlen);
+	xs_secure_free(flat);
 	return out;
-
-bad:
-	xs_secure_free(out);
-	return NULL;
 }
 
 static void

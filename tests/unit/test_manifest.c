@@ -457,12 +457,13 @@ test_secrets(void)
 
 	set = load("apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n"
 	    "  namespace: team-a\ndata:\n  id: aHVudGVyMg==\n"
-	    "  bin: AAEC\n  over: b2xk\n  empty: \"\"\nstringData:\n"
+	    "  bin: AAEC\n  over: b2xk\n  empty: \"\"\n"
+	    "  folded: |\n    aHVu\n    dGVyMg==\nstringData:\n"
 	    "  over: new\n  plain: 0644\n");
 	show_errors(set);
 	s = manifest_secret(set, "team-a", "creds");
 	ok(s != NULL, "Secret loaded");
-	is_int(s->ndata, 5, "five keys");
+	is_int(s->ndata, 6, "six keys");
 	for (i = 0; i < s->ndata; i++) {
 		if (strcmp(s->data[i].key, "id") == 0)
 			is_str(s->data[i].value, "hunter2", "base64 decoded");
@@ -474,6 +475,9 @@ test_secrets(void)
 			    "stringData overrides data");
 		if (strcmp(s->data[i].key, "plain") == 0)
 			is_str(s->data[i].value, "0644", "stringData as is");
+		if (strcmp(s->data[i].key, "folded") == 0)
+			is_str(s->data[i].value, "hunter2",
+			    "line breaks in base64 ignored");
 		if (strcmp(s->data[i].key, "empty") == 0)
 			is_int(s->data[i].len, 0, "empty value");
 	}
