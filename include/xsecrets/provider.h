@@ -214,8 +214,10 @@ struct xs_host {
 
 	/*
 	 * JSON.  json_parse builds a tree in secure memory, bounded in depth
-	 * and size; free it with json_free.  json_print returns the compact
-	 * JSON text of a node in secure memory (free with secure_free).
+	 * and size; free it with json_free.  Its d may be NULL, so that a
+	 * provider can report a failure in its own words.  json_print returns
+	 * the compact JSON text of a node in secure memory (free with
+	 * secure_free).  json_free(NULL) does nothing.
 	 */
 	int32_t	 (*json_parse)(const char *text, size_t len,
 		    struct xs_value **out, struct xs_diag *d);
@@ -233,8 +235,11 @@ struct xs_host {
 		    const struct xs_secret_ref *ref, uint8_t **out,
 		    size_t *len, struct xs_diag *d);
 
-	/* Errors and warnings of the current call; a message, never secret
-	 * material.  Only the first error is kept. */
+	/*
+	 * Errors and warnings of the current call; a message, never secret
+	 * material.  Only the first error is kept.  Every host function that
+	 * takes a struct xs_diag * accepts NULL and then reports nothing.
+	 */
 	void	 (*error)(struct xs_diag *d, const char *fmt, ...)
 		    XS_PRINTF(2, 3);
 	void	 (*warn)(struct xs_diag *d, const char *fmt, ...)
@@ -243,7 +248,9 @@ struct xs_host {
 	/*
 	 * Results.  result_set stores the value of get_secret; result_put adds
 	 * one key of get_secret_map or find_secrets.  Both copy the data into
-	 * secure memory.  Return XS_OK or XS_ERR_NOMEM.
+	 * secure memory.  Return XS_OK, XS_ERR_NOMEM, XS_ERR_PROTOCOL when
+	 * the result would exceed the host's caps on keys or bytes, or
+	 * XS_ERR_INTERNAL for a NULL key or result.
 	 */
 	int32_t	 (*result_set)(struct xs_result *r, const uint8_t *data,
 		    size_t len);
@@ -255,8 +262,11 @@ struct xs_host {
 	 * response is in *resp, whatever its HTTP status; release it with
 	 * http_free.  Errors: XS_ERR_DENIED (endpoint refused by policy),
 	 * XS_ERR_UNAVAILABLE (transport, timeout, TLS), XS_ERR_PROTOCOL
-	 * (response too large), XS_ERR_NOMEM.  The body is kept in secure
-	 * memory.  May be called concurrently.
+	 * (response too large), XS_ERR_INVALID (a malformed request),
+	 * XS_ERR_NOMEM.  The body is kept in secure memory.  A request's
+	 * ca_pem replaces the trusted CAs for that request, as a private
+	 * gateway needs.  May be called concurrently.  http_free(NULL) does
+	 * nothing.
 	 */
 	int32_t	 (*http_request)(const struct xs_store *st,
 		    const struct xs_http_request *req,
