@@ -262,7 +262,7 @@ struct xs_host {
 	 * response is in *resp, whatever its HTTP status; release it with
 	 * http_free.  Errors: XS_ERR_DENIED (endpoint refused by policy),
 	 * XS_ERR_UNAVAILABLE (transport, timeout, TLS), XS_ERR_PROTOCOL
-	 * (response too large), XS_ERR_INVALID (a malformed request),
+	 * (response too large), XS_ERR_INTERNAL (a malformed request),
 	 * XS_ERR_NOMEM.  The body is kept in secure memory.  A request's
 	 * ca_pem replaces the trusted CAs for that request, as a private
 	 * gateway needs.  May be called concurrently.  http_free(NULL) does
