@@ -1008,6 +1008,24 @@ es_free(struct externalsecret *es)
 	memset(es, 0, sizeof(*es));
 }
 
+/*
+ * An ExternalSecret keeps only what was read from its document: every field
+ * is a copy, and its origin names the file and line.  Dropping the tree
+ * (and the node pointers into it) is what keeps tens of thousands of them
+ * within a few megabytes.
+ */
+static void
+es_forget_doc(struct externalsecret *es)
+{
+	size_t	i;
+
+	for (i = 0; i < es->ndata; i++)
+		es->data[i].node = NULL;
+	for (i = 0; i < es->ndata_from; i++)
+		es->data_from[i].node = NULL;
+	es->doc = NULL;
+}
+
 /* decodingStrategy and conversionStrategy of a remoteRef, extract or find. */
 static int
 read_strategies(struct doc *d, const struct xs_value *m, const char *path,
@@ -1417,8 +1435,7 @@ read_es(struct doc *d)
 	es.origin.api_version = strcmp(d->api, API_V1) == 0 ? API_V1 :
 	    API_V1BETA1;
 	es.spec_hash = object_hash(d->root);
-	es.doc = d->root;
-	d->root = NULL;
+	es_forget_doc(&es);
 	if (grow(&set->ess, &lc->cap_ess, set->ness, sizeof(*set->ess)) == -1)
 		fatal("manifest externalsecrets");
 	set->ess[set->ness++] = es;

@@ -115,7 +115,7 @@ struct remote_ref {
 struct es_data {
 	char		*secret_key;
 	struct remote_ref ref;
-	const struct xs_value *node;	/* for messages */
+	const struct xs_value *node;	/* NULL once loaded */
 };
 
 struct rewrite {
@@ -132,7 +132,7 @@ struct es_data_from {
 	size_t		 nfind_tags;
 	struct rewrite	*rewrites;
 	size_t		 nrewrites;
-	const struct xs_value *node;
+	const struct xs_value *node;	/* NULL once loaded */
 };
 
 struct externalsecret {
@@ -151,7 +151,7 @@ struct externalsecret {
 	size_t		 ndata;
 	struct es_data_from *data_from;
 	size_t		 ndata_from;
-	struct xs_value	*doc;		/* owned */
+	struct xs_value	*doc;		/* NULL: not kept, see origin */
 	uint64_t	 spec_hash;	/* of spec and metadata.name/ns */
 };
 

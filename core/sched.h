@@ -3,20 +3,6 @@
  * object id, deterministic per-object jitter, and capped exponential
  * backoff.  Not thread-safe: the reconciler serialises access.
  */
-/*
- * XXX core/ is on the include path, so the system's <sched.h> (which
- * <pthread.h> includes) finds this file first: pull the system header in
- * as well, outside the guard, so that both are seen whatever the order.
- */
-#ifdef __clang__
-#pragma clang diagnostic push
-#pragma clang diagnostic ignored "-Winclude-next-absolute-path"
-#endif
-#include_next <sched.h>
-#ifdef __clang__
-#pragma clang diagnostic pop
-#endif
-
 #ifndef XS_SCHED_H
 #define XS_SCHED_H
 

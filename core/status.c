@@ -25,12 +25,11 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <cjson/cJSON.h>
 
 #include "status.h"
 
@@ -67,109 +66,97 @@ ready_word(int ready)
 	return ready == 0 ? "False" : "Unknown";
 }
 
-/* Adds a time string, or null when ms is 0 (never). */
-static int
-add_time(cJSON *obj, const char *field, int64_t ms)
+/* Writes s as a JSON string, escaped. */
+static void
+put_str(FILE *fp, const char *s)
+{
+	unsigned char	c;
+
+	putc('"', fp);
+	for (; (c = (unsigned char)*s) != '\0'; s++) {
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(fp, "\\u%04x", c);
+		else
+			putc(c, fp);
+	}
+	putc('"', fp);
+}
+
+/* Writes a time string, or null when ms is 0 (never). */
+static void
+put_time(FILE *fp, int64_t ms)
 {
 	char	buf[32];
 
 	if (ms == 0)
-		return cJSON_AddNullToObject(obj, field) != NULL;
-	return cJSON_AddStringToObject(obj, field,
-	    status_time(ms, buf, sizeof(buf))) != NULL;
+		fputs("null", fp);
+	else
+		put_str(fp, status_time(ms, buf, sizeof(buf)));
 }
 
-static cJSON *
-entry_json(const struct status_entry *e, int es)
+static void
+put_entry(FILE *fp, const struct status_entry *e, int es)
 {
-	cJSON	*o, *md, *st, *conds, *c, *b;
-	char	 ver[24];
-
-	if ((o = cJSON_CreateObject()) == NULL)
-		return NULL;
-	if ((md = cJSON_AddObjectToObject(o, "metadata")) == NULL ||
-	    cJSON_AddStringToObject(md, "name", e->name) == NULL ||
-	    (e->ns[0] != '\0' &&
-	    cJSON_AddStringToObject(md, "namespace", e->ns) == NULL))
-		goto fail;
-	if ((st = cJSON_AddObjectToObject(o, "status")) == NULL ||
-	    (conds = cJSON_AddArrayToObject(st, "conditions")) == NULL ||
-	    (c = cJSON_CreateObject()) == NULL)
-		goto fail;
-	cJSON_AddItemToArray(conds, c);
-	if (cJSON_AddStringToObject(c, "type", "Ready") == NULL ||
-	    cJSON_AddStringToObject(c, "status", ready_word(e->ready)) ==
-	    NULL || cJSON_AddStringToObject(c, "reason",
-	    e->reason ? e->reason : "") == NULL ||
-	    cJSON_AddStringToObject(c, "message", e->message) == NULL ||
-	    !add_time(c, "lastTransitionTime", e->transition_ms))
-		goto fail;
-	if (!es)
-		return o;
-	snprintf(ver, sizeof(ver), "%" PRIu64, e->synced_version);
-	if (!add_time(st, "refreshTime", e->refresh_ms) ||
-	    (b = cJSON_AddObjectToObject(st, "binding")) == NULL ||
-	    cJSON_AddStringToObject(b, "name", e->binding) == NULL ||
-	    cJSON_AddStringToObject(st, "syncedResourceVersion", ver) ==
-	    NULL)
-		goto fail;
-	return o;
- fail:
-	cJSON_Delete(o);
-	return NULL;
+	fputs("{\"metadata\":{\"name\":", fp);
+	put_str(fp, e->name);
+	if (e->ns[0] != '\0') {
+		fputs(",\"namespace\":", fp);
+		put_str(fp, e->ns);
+	}
+	fputs("},\"status\":{\"conditions\":[{\"type\":\"Ready\","
+	    "\"status\":", fp);
+	put_str(fp, ready_word(e->ready));
+	fputs(",\"reason\":", fp);
+	put_str(fp, e->reason ? e->reason : "");
+	fputs(",\"message\":", fp);
+	put_str(fp, e->message);
+	fputs(",\"lastTransitionTime\":", fp);
+	put_time(fp, e->transition_ms);
+	fputs("}]", fp);
+	if (es) {
+		fputs(",\"refreshTime\":", fp);
+		put_time(fp, e->refresh_ms);
+		fputs(",\"binding\":{\"name\":", fp);
+		put_str(fp, e->binding);
+		fprintf(fp, "},\"syncedResourceVersion\":\"%" PRIu64 "\"",
+		    e->synced_version);
+	}
+	fputs("}}", fp);
 }
 
-/* The whole document as text (free with cJSON_free), or NULL. */
-static char *
-status_json(const struct status_entry *e, size_t n)
+/* Writes the entries of one kind as the JSON array named field. */
+static void
+put_kind(FILE *fp, const char *field, const char *kind,
+    const struct status_entry *e, size_t n, int last)
 {
-	cJSON		*root, *es, *ss, *css, *arr, *item;
-	char		*text = NULL;
-	size_t		 i;
+	size_t	i;
+	int	first = 1;
 
-	if ((root = cJSON_CreateObject()) == NULL)
-		return NULL;
-	if ((es = cJSON_AddArrayToObject(root, "externalSecrets")) == NULL ||
-	    (ss = cJSON_AddArrayToObject(root, "secretStores")) == NULL ||
-	    (css = cJSON_AddArrayToObject(root, "clusterSecretStores")) ==
-	    NULL)
-		goto done;
+	fprintf(fp, "  \"%s\": [", field);
 	for (i = 0; i < n; i++) {
-		if (e[i].kind == NULL)
+		if (e[i].kind == NULL || strcmp(e[i].kind, kind) != 0)
 			continue;
-		if (strcmp(e[i].kind, KIND_ES) == 0)
-			arr = es;
-		else if (strcmp(e[i].kind, KIND_SS) == 0)
-			arr = ss;
-		else if (strcmp(e[i].kind, KIND_CSS) == 0)
-			arr = css;
-		else
-			continue;
-		if ((item = entry_json(&e[i], arr == es)) == NULL)
-			goto done;
-		cJSON_AddItemToArray(arr, item);
+		fputs(first ? "\n    " : ",\n    ", fp);
+		put_entry(fp, &e[i], strcmp(kind, KIND_ES) == 0);
+		first = 0;
 	}
-	text = cJSON_Print(root);
- done:
-	cJSON_Delete(root);
-	return text;
+	fprintf(fp, "%s]%s\n", first ? "" : "\n  ", last ? "" : ",");
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
+/*
+ * The whole document, streamed to fp: one line per object, so that the
+ * file is cheap to write for tens of thousands of them.
+ */
+static void
+put_status(FILE *fp, const struct status_entry *e, size_t n)
 {
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	fputs("{\n", fp);
+	put_kind(fp, "externalSecrets", KIND_ES, e, n, 0);
+	put_kind(fp, "secretStores", KIND_SS, e, n, 0);
+	put_kind(fp, "clusterSecretStores", KIND_CSS, e, n, 1);
+	fputs("}\n", fp);
 }
 
 /*
@@ -205,12 +192,14 @@ open_parent(const char *path, char *base, size_t len)
 	return open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* Writes text to a new tmp under dfd and renames it to base. */
+/* Writes the entries to a new tmp under dfd and renames it to base. */
 static int
-replace_file(int dfd, const char *base, const char *text)
+replace_file(int dfd, const char *base, const struct status_entry *e,
+    size_t n)
 {
-	char	tmp[NAME_MAX + 1];
-	int	fd, e;
+	FILE	*fp;
+	char	 tmp[NAME_MAX + 1];
+	int	 fd, e2;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s%s", base, TMP_SUFFIX) >=
 	    sizeof(tmp)) {
@@ -223,20 +212,25 @@ replace_file(int dfd, const char *base, const char *text)
 	    O_CLOEXEC, 0600);
 	if (fd == -1)
 		return -1;
-	if (fchmod(fd, 0600) == -1 || write_all(fd, text, strlen(text)) ==
-	    -1 || write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
-		e = errno;
+	if (fchmod(fd, 0600) == -1 || (fp = fdopen(fd, "w")) == NULL) {
+		e2 = errno;
 		close(fd);
 		goto fail;
 	}
-	if (close(fd) == -1 || renameat(dfd, tmp, dfd, base) == -1) {
-		e = errno;
+	put_status(fp, e, n);
+	if (fflush(fp) == EOF || ferror(fp) || fsync(fd) == -1) {
+		e2 = errno != 0 ? errno : EIO;
+		fclose(fp);
+		goto fail;
+	}
+	if (fclose(fp) == EOF || renameat(dfd, tmp, dfd, base) == -1) {
+		e2 = errno;
 		goto fail;
 	}
 	return fsync(dfd);
  fail:
 	unlinkat(dfd, tmp, 0);
-	errno = e;
+	errno = e2;
 	return -1;
 }
 
@@ -248,19 +242,13 @@ replace_file(int dfd, const char *base, const char *text)
 int
 status_write_file(const char *path, const struct status_entry *e, size_t n)
 {
-	char	base[NAME_MAX + 1], *text;
+	char	base[NAME_MAX + 1];
 	int	dfd, r, saved;
 
 	if ((dfd = open_parent(path, base, sizeof(base))) == -1)
 		return -1;
-	if ((text = status_json(e, n)) == NULL) {
-		close(dfd);
-		errno = ENOMEM;
-		return -1;
-	}
-	r = replace_file(dfd, base, text);
+	r = replace_file(dfd, base, e, n);
 	saved = errno;
-	cJSON_free(text);
 	close(dfd);
 	errno = saved;
 	return r;
