@@ -459,8 +459,10 @@ main(int argc, char *argv[])
 	char			 err[512];
 	int			 sfd, status;
 
-	if (parse_options(argc, argv, &o) == -1)
+	if (parse_options(argc, argv, &o) == -1) {
+		free(o.allow);
 		return 2;
+	}
 	log_init(o.log_level, o.log_format);
 	harden();
 

@@ -561,6 +561,22 @@ test_policy(void)
 	free(longurl);
 }
 
+/*
+ * A NUL-terminated copy of a memory BIO's data, which has no terminator of
+ * its own (so strndup would read past it).
+ */
+static char *
+pem_copy(const char *p, long len)
+{
+	char	*s;
+
+	if (len < 0 || (s = malloc((size_t)len + 1)) == NULL)
+		return NULL;
+	memcpy(s, p, (size_t)len);
+	s[len] = '\0';
+	return s;
+}
+
 /* A self-signed certificate for 127.0.0.1, as PEM strings. */
 static int
 make_cert(char **cert, char **key)
@@ -601,9 +617,9 @@ make_cert(char **cert, char **key)
 	PEM_write_bio_X509(bc, x);
 	PEM_write_bio_PrivateKey(bk, pk, NULL, NULL, 0, NULL, NULL);
 	len = BIO_get_mem_data(bc, &p);
-	*cert = strndup(p, (size_t)len);
+	*cert = pem_copy(p, len);
 	len = BIO_get_mem_data(bk, &p);
-	*key = strndup(p, (size_t)len);
+	*key = pem_copy(p, len);
 	BIO_free(bc);
 	BIO_free(bk);
 	X509_free(x);
