@@ -60,5 +60,7 @@ installed() {
 step install installed
 step sdk sh "$top/plugins/skeleton/ci-check.sh" "$build/inst"
 step distcheck make -j2 distcheck
+# The benchmark is not a test; its small form runs so that it cannot rot.
+step bench make bench BENCH_N=500 BENCH_QUICK=1
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
