@@ -38,8 +38,8 @@ typedef int	(*yaml_doc_fn)(void *arg, struct yaml_doc *doc);
  * every node).  Trees are built in secure memory when secure is set.  A
  * document that breaks a rule is reported as an error and the stream goes
  * on; a syntax error, nesting past VALUE_MAX_DEPTH, or a stream limit
- * (documents, directives) is reported and ends the stream.  Returns 0 when the whole
- * stream was read, -1 when it ended early.
+ * (documents, directives) is reported and ends the stream.  Returns 0 when
+ * the whole stream was read, -1 when it ended early.
  */
 int	yaml_parse(const char *file, const char *buf, size_t len, int secure,
 	    yaml_doc_fn fn, void *arg);
