@@ -1,17 +1,20 @@
 # plugins: the kit for provider authors.  xsecrets-conformance runs any
 # provider module through the checks of xsecrets-conformance(1) with its own
-# instrumented host; it links libcrypto and cJSON, never the engine.
+# instrumented host; it links libcrypto, cJSON and libcurl (for passthrough
+# HTTP), never the engine.
 bin_PROGRAMS += xsecrets-conformance
 xsecrets_conformance_SOURCES = \
 	plugins/conformance/conformance.h \
 	plugins/conformance/main.c \
 	plugins/conformance/checks.c \
 	plugins/conformance/chost.c \
+	plugins/conformance/chttp.c \
 	plugins/conformance/elf.c \
 	plugins/conformance/fixtures.c
 xsecrets_conformance_CPPFLAGS = $(AM_CPPFLAGS) $(CJSON_CFLAGS) \
-	$(CRYPTO_CFLAGS)
-xsecrets_conformance_LDADD = $(CJSON_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+	$(CRYPTO_CFLAGS) $(CURL_CFLAGS)
+xsecrets_conformance_LDADD = $(CJSON_LIBS) $(CRYPTO_LIBS) $(CURL_LIBS) \
+	$(PTHREAD_LIBS)
 
 dist_man_MANS += doc/xsecrets-provider.7 doc/xsecrets-conformance.1
 
@@ -115,8 +118,23 @@ tests_fixtures_conformance_http_retry_la_CPPFLAGS = $(AM_CPPFLAGS) \
 tests_fixtures_conformance_http_retry_la_CFLAGS = $(fixture_cflags)
 tests_fixtures_conformance_http_retry_la_LDFLAGS = $(fixture_ldflags)
 
-TESTS += tests/conformance/fixtures.sh tests/conformance/skeleton.sh
+# The passthrough HTTP against a server of the test's own.
+check_PROGRAMS += tests/conformance/test_chttp
+TESTS += tests/conformance/test_chttp
+tests_conformance_test_chttp_SOURCES = \
+	tests/conformance/test_chttp.c \
+	plugins/conformance/chttp.c \
+	plugins/conformance/conformance.h
+tests_conformance_test_chttp_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/plugins/conformance -I$(top_srcdir)/tests/unit \
+	$(CURL_CFLAGS) $(CRYPTO_CFLAGS)
+tests_conformance_test_chttp_LDADD = $(CURL_LIBS) $(CRYPTO_LIBS) \
+	$(PTHREAD_LIBS)
+
+TESTS += tests/conformance/fixtures.sh tests/conformance/skeleton.sh \
+	tests/conformance/alibaba-emu.sh
 EXTRA_DIST += tests/conformance/fixtures.sh tests/conformance/skeleton.sh \
+	tests/conformance/alibaba-emu.sh \
 	tests/conformance/fake.fixtures tests/conformance/broken.fixtures \
 	tests/conformance/http.fixtures tests/conformance/alibaba.fixtures \
 	plugins/skeleton/skeleton.fixtures \

@@ -142,7 +142,12 @@ setup(const struct options *o, const char *const *ids)
 			result_skip(ids[i], "not loadable: %s", why);
 		return -1;
 	}
-	host = chost_init(&fx, o->seed);
+	if ((host = chost_init(&fx, o->seed)) == NULL) {
+		for (i = 0; ids[i] != NULL; i++)
+			result_skip(ids[i], "passthrough HTTP: libcurl "
+			    "failed to initialise");
+		return -1;
+	}
 	return 0;
 }
 

@@ -10,10 +10,18 @@
  * robustness group makes the nth one fail.
  *
  * Logging records every line, so that the contract group can look for
- * fixture secrets in them.  The clock is fake: it moves only when a
- * simulated HTTP timeout elapses.  HTTP never touches the network: requests
- * are answered from the fixtures' routes, or by the fault being injected.
- * Trees are built from cJSON documents and know where they came from.
+ * fixture secrets in them.  HTTP has two modes, chosen by the fixtures.
+ * The fake never touches the network: requests are answered from the
+ * fixtures' routes; the clock moves only when a simulated HTTP timeout
+ * elapses, and random bytes follow --seed.  Passthrough sends requests to
+ * the real servers the fixtures admit (chttp.c); since real servers check
+ * timestamps and refuse a repeated nonce, the clocks are then the system's
+ * (still moved ahead by simulated timeouts) and random bytes come from the
+ * system's generator.  In both modes a fault being injected is answered
+ * by the host itself, so that faults are the same whatever the server, and
+ * every request is counted and can be made to fail.  getenv serves the
+ * fixtures' env and nothing of the harness's own environment.  Trees are
+ * built from cJSON documents and know where they came from.
  *
  * All of it is safe to call from several threads, as the ABI promises.
  */
@@ -26,10 +34,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "conformance.h"
@@ -54,13 +64,6 @@ struct xs_value {
 struct hdr {
 	uint64_t	magic;
 	size_t		len;
-};
-
-struct xs_http_response {
-	int		 status;
-	uint8_t		*body;
-	size_t		 len;
-	const struct fx_route *route;
 };
 
 static const struct fixtures *fx;
@@ -757,6 +760,36 @@ route_answer(const struct xs_http_request *req,
 	return XS_OK;
 }
 
+/* Sends the request to the real server; a refused endpoint is logged. */
+static int32_t
+pass_answer(const struct xs_http_request *req, struct xs_http_response *resp,
+    struct xs_diag *d)
+{
+	char	why[512];
+	int32_t	rc;
+
+	rc = chttp_request((const char *const *)fx->allow, fx->nallow, req,
+	    resp, why, sizeof(why));
+	if (rc == XS_ERR_DENIED)
+		record("conformance: a request was refused: the fixtures' "
+		    "http.allow does not admit its endpoint");
+	if (rc != XS_OK)
+		h_error(d, "%s", why);
+	return rc;
+}
+
+static void
+response_free(struct xs_http_response *r)
+{
+	if (r->body != NULL)
+		OPENSSL_cleanse(r->body, r->len);
+	free(r->body);
+	if (r->hdrs != NULL)
+		OPENSSL_cleanse(r->hdrs, r->hdrlen);
+	free(r->hdrs);
+	free(r);
+}
+
 static int32_t
 h_http_request(const struct xs_store *st, const struct xs_http_request *req,
     struct xs_http_response **out, struct xs_diag *d)
@@ -780,11 +813,12 @@ h_http_request(const struct xs_store *st, const struct xs_http_request *req,
 		return XS_ERR_NOMEM;
 	if (fault_kind != FAULT_NONE)
 		rc = fault_answer(req, resp, d);
+	else if (fx->http_mode == HTTP_PASSTHROUGH)
+		rc = pass_answer(req, resp, d);
 	else
 		rc = route_answer(req, resp);
 	if (rc != XS_OK) {
-		free(resp->body);
-		free(resp);
+		response_free(resp);
 		return rc;
 	}
 	add(&live, 1);
@@ -811,9 +845,18 @@ h_http_body(const struct xs_http_response *r, size_t *len)
 static const char *
 h_http_header(const struct xs_http_response *r, const char *name)
 {
-	size_t	i;
+	const char	*p;
+	size_t		 i;
 
-	if (r == NULL || r->route == NULL || name == NULL)
+	if (r == NULL || name == NULL)
+		return NULL;
+	for (i = 0, p = r->hdrs; p != NULL && i < r->nhdrs; i++) {
+		if (strcasecmp(p, name) == 0)
+			return p + strlen(p) + 1;
+		p += strlen(p) + 1;
+		p += strlen(p) + 1;
+	}
+	if (r->route == NULL)
 		return NULL;
 	for (i = 0; i < r->route->nheaders; i++)
 		if (strcasecmp(r->route->hnames[i], name) == 0)
@@ -827,10 +870,7 @@ h_http_free(struct xs_http_response *r)
 	if (r == NULL)
 		return;
 	add(&live, -1);
-	if (r->body != NULL)
-		OPENSSL_cleanse(r->body, r->len);
-	free(r->body);
-	free(r);
+	response_free(r);
 }
 
 static void
@@ -857,7 +897,11 @@ h_hmac_sha1(const void *key, size_t klen, const void *data, size_t len,
 	HMAC(EVP_sha1(), key, (int)klen, data, len, out, &n);
 }
 
-/* Deterministic with --seed, so that a failing run can be repeated. */
+/*
+ * Deterministic with --seed, so that a failing run can be repeated; from
+ * the system in passthrough, where a server remembers nonces across the
+ * groups' processes.
+ */
 static int32_t
 h_random(void *buf, size_t len)
 {
@@ -865,6 +909,9 @@ h_random(void *buf, size_t len)
 	uint64_t	 x;
 	size_t		 i;
 
+	if (fx->http_mode == HTTP_PASSTHROUGH)
+		return len > INT32_MAX || RAND_bytes(buf, (int)len) != 1 ?
+		    XS_ERR_INTERNAL : XS_OK;
 	for (i = 0; i < len; i++) {
 		x = __atomic_add_fetch(&rng, 0x9e3779b97f4a7c15ULL,
 		    __ATOMIC_SEQ_CST);
@@ -934,21 +981,39 @@ h_base64_decode(const char *text, size_t len, int32_t url, size_t *outlen)
 	return out;
 }
 
+/* The system's clock c in ms, or base for the fake. */
+static int64_t
+clock_base(clockid_t c, int64_t base)
+{
+	struct timespec	ts;
+
+	if (fx->http_mode != HTTP_PASSTHROUGH || clock_gettime(c, &ts) == -1)
+		return base;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int64_t
 h_now_ms(void)
 {
-	return 1767225600000LL + __atomic_load_n(&clock_ms, __ATOMIC_SEQ_CST);
+	return clock_base(CLOCK_REALTIME, 1767225600000LL) +
+	    __atomic_load_n(&clock_ms, __ATOMIC_SEQ_CST);
 }
 
 static int64_t
 h_monotonic_ms(void)
 {
-	return 1000000 + __atomic_load_n(&clock_ms, __ATOMIC_SEQ_CST);
+	return clock_base(CLOCK_MONOTONIC, 1000000) +
+	    __atomic_load_n(&clock_ms, __ATOMIC_SEQ_CST);
 }
 
 static const char *
 h_getenv(const char *name)
 {
+	size_t	i;
+
+	for (i = 0; name != NULL && i < fx->nenv; i++)
+		if (strcmp(fx->env_names[i], name) == 0)
+			return fx->env_values[i];
 	return NULL;
 }
 
@@ -1003,7 +1068,8 @@ static const struct xs_host chost = {
 
 /*
  * Returns the host table, serving the fixtures fx (borrowed for the life of
- * the process).  Call once per child, before any thread.
+ * the process), or NULL when passthrough HTTP cannot be set up.  Call once
+ * per child, before any thread.
  */
 const struct xs_host *
 chost_init(const struct fixtures *f, uint64_t seed)
@@ -1011,6 +1077,8 @@ chost_init(const struct fixtures *f, uint64_t seed)
 	fx = f;
 	rng = seed;
 	chost_reset();
+	if (fx->http_mode == HTTP_PASSTHROUGH && chttp_init() == -1)
+		return NULL;
 	return &chost;
 }
 

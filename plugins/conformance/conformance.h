@@ -116,6 +116,10 @@ struct fx_cred {
 	char		*value;
 };
 
+/* How host->http_request answers (the fixtures' "http.mode"). */
+#define HTTP_FAKE	0	/* from the routes, never the network */
+#define HTTP_PASSTHROUGH 1	/* real servers the allow list admits */
+
 struct fixtures {
 	char		 *file;
 	struct fx_store	 *stores;
@@ -124,8 +128,14 @@ struct fixtures {
 	size_t		  nsecrets;
 	struct fx_secret *missing;	/* keys that must be not found */
 	size_t		  nmissing;
+	int		  http_mode;
 	struct fx_route	 *routes;
 	size_t		  nroutes;
+	char		**allow;	/* passthrough: admitted origins */
+	size_t		  nallow;
+	char		**env_names;	/* what host->getenv serves */
+	char		**env_values;
+	size_t		  nenv;
 	struct fx_fault	 *faults;
 	size_t		  nfaults;
 	struct fx_cred	 *creds;
@@ -167,6 +177,24 @@ struct xs_result {
 struct xs_store {
 	const struct fx_store	*fx;
 };
+
+/* An answer of the fake, or of a real server (chttp.c). */
+struct xs_http_response {
+	int		 status;
+	uint8_t		*body;		/* malloc'd, NUL-terminated */
+	size_t		 len;
+	const struct fx_route *route;	/* fake: the route, for headers */
+	char		*hdrs;		/* real: "name\0value\0" ... */
+	size_t		 hdrlen;
+	size_t		 nhdrs;
+};
+
+/* Passthrough HTTP (chttp.c). */
+int	chttp_init(void);
+int	chttp_pattern_valid(const char *pattern);
+int32_t	chttp_request(const char *const *allow, size_t nallow,
+	    const struct xs_http_request *req, struct xs_http_response *resp,
+	    char *why, size_t whylen);
 
 /* What the host saw; counters are reset by chost_reset. */
 struct chost_stats {

@@ -6,7 +6,11 @@
  *	secrets		[{store, key, property, version, value | map}]
  *	missing		[{store, key, property, version}]
  *	credentials	[{namespace, name, key, value}]
- *	http		[{method, match, status, body, headers}]
+ *	http		[{method, match, status, body, headers}]: the routes
+ *			of the fake server; or {mode, routes, allow}, mode
+ *			"fake" (the default) or "passthrough", which sends
+ *			requests to the real servers allow admits
+ *	env		{"NAME": "value"}: what host->getenv serves
  *	faults		{"401": "AUTH", ...}: expected codes, overriding
  *			the defaults of the robustness group
  *	secret_words	["..."]: more strings that must never be logged
@@ -235,6 +239,100 @@ load_routes(struct fixtures *fx, const cJSON *a)
 }
 
 static int
+load_allow(struct fixtures *fx, const cJSON *a, char *err, size_t errlen)
+{
+	const cJSON	*c;
+	size_t		 i = 0;
+
+	if ((fx->allow = array_for(a, sizeof(char *), &fx->nallow)) == NULL)
+		return -1;
+	cJSON_ArrayForEach(c, a) {
+		if (!cJSON_IsString(c) ||
+		    !chttp_pattern_valid(c->valuestring)) {
+			snprintf(err, errlen, "http.allow[%zu]: not a pattern "
+			    "[scheme://]host[:port|:*]", i);
+			return -1;
+		}
+		if ((fx->allow[i++] = strdup(c->valuestring)) == NULL)
+			return -1;
+	}
+	if (fx->nallow == 0) {
+		snprintf(err, errlen, "http.allow: passthrough needs at least "
+		    "one pattern");
+		return -1;
+	}
+	return 0;
+}
+
+/* "http": an array of routes, or {mode, routes, allow}. */
+static int
+load_http(struct fixtures *fx, const cJSON *h, char *err, size_t errlen)
+{
+	const cJSON	*mode;
+
+	fx->http_mode = HTTP_FAKE;
+	if (h == NULL || cJSON_IsArray(h))
+		return load_routes(fx, h);
+	mode = cJSON_GetObjectItemCaseSensitive(h, "mode");
+	if (!cJSON_IsObject(h) || (mode != NULL && !cJSON_IsString(mode))) {
+		snprintf(err, errlen, "http: an array of routes, or an object "
+		    "with a mode");
+		return -1;
+	}
+	if (mode != NULL && strcmp(mode->valuestring, "passthrough") == 0)
+		fx->http_mode = HTTP_PASSTHROUGH;
+	else if (mode != NULL && strcmp(mode->valuestring, "fake") != 0) {
+		snprintf(err, errlen, "http.mode: \"fake\" or "
+		    "\"passthrough\"");
+		return -1;
+	}
+	if (fx->http_mode == HTTP_FAKE) {
+		if (cJSON_GetObjectItem(h, "allow") != NULL) {
+			snprintf(err, errlen, "http.allow: only with "
+			    "\"mode\": \"passthrough\"");
+			return -1;
+		}
+		return load_routes(fx, cJSON_GetObjectItem(h, "routes"));
+	}
+	if (cJSON_GetObjectItem(h, "routes") != NULL) {
+		snprintf(err, errlen, "http.routes: a passthrough server "
+		    "answers itself");
+		return -1;
+	}
+	return load_allow(fx, cJSON_GetObjectItem(h, "allow"), err, errlen);
+}
+
+static int
+load_env(struct fixtures *fx, const cJSON *o, char *err, size_t errlen)
+{
+	const cJSON	*c;
+	size_t		 i = 0;
+
+	if (o != NULL && !cJSON_IsObject(o)) {
+		snprintf(err, errlen, "env: an object of strings");
+		return -1;
+	}
+	fx->nenv = (size_t)cJSON_GetArraySize(o);
+	fx->env_names = calloc(fx->nenv + 1, sizeof(char *));
+	fx->env_values = calloc(fx->nenv + 1, sizeof(char *));
+	if (fx->env_names == NULL || fx->env_values == NULL)
+		return -1;
+	cJSON_ArrayForEach(c, o) {
+		if (!cJSON_IsString(c)) {
+			snprintf(err, errlen, "env.%s: not a string",
+			    c->string);
+			return -1;
+		}
+		fx->env_names[i] = strdup(c->string);
+		fx->env_values[i] = strdup(c->valuestring);
+		if (fx->env_names[i] == NULL || fx->env_values[i] == NULL)
+			return -1;
+		i++;
+	}
+	return 0;
+}
+
+static int
 load_faults(struct fixtures *fx, const cJSON *o, char *err, size_t errlen)
 {
 	const cJSON	*c;
@@ -346,7 +444,10 @@ fixtures_load(const char *path, struct fixtures *fx, char *err,
 	    errlen) == -1 ||
 	    load_secrets(fx, cJSON_GetObjectItem(root, "missing"), 1, err,
 	    errlen) == -1 ||
-	    load_routes(fx, cJSON_GetObjectItem(root, "http")) == -1 ||
+	    load_http(fx, cJSON_GetObjectItem(root, "http"), err,
+	    errlen) == -1 ||
+	    load_env(fx, cJSON_GetObjectItem(root, "env"), err,
+	    errlen) == -1 ||
 	    load_faults(fx, cJSON_GetObjectItem(root, "faults"), err,
 	    errlen) == -1)
 		goto out;

@@ -1,10 +1,11 @@
 #!/bin/sh
 # Proof that each check of xsecrets-conformance can fail: every fixture
 # provider of tests/fixtures/conformance breaks one rule, and the harness
-# must fail exactly the check for that rule and no other.  Then the fake
-# and Alibaba providers must pass every check at the strict level.  Modules
-# are copied into a private 0700 directory so that the permission check
-# does not depend on the umask the build ran under.
+# must fail exactly the check for that rule and no other.  The harness
+# must refuse fixtures files whose "http" or "env" members are malformed.
+# Then the fake and Alibaba providers must pass every check at the strict
+# level.  Modules are copied into a private 0700 directory so that the
+# permission check does not depend on the umask the build ran under.
 set -u
 : "${top_builddir:?run me through make check}"
 : "${top_srcdir:?run me through make check}"
@@ -109,6 +110,36 @@ then
 else
 	fail "the JSON report has one failed check, with its section"
 fi
+
+# The object form of "http", in fake mode, is the same routes.
+sed -e 's/"http": \[/"http": {"mode": "fake", "routes": [/' \
+    -e 's/^  \]$/  ]}/' "$FX/http.fixtures" >"$T/http-object.fixtures"
+expect "$M/http-good.so" "$T/http-object.fixtures" ""
+
+# fixtures_bad NAME JSON: a fixtures file the harness refuses, exit 1 and
+# a message naming the member at fault.
+fixtures_bad() {
+	printf '%s\n' "$2" >"$T/bad.fixtures"
+	"$H" --fixtures "$T/bad.fixtures" "$M/good.so" >"$T/out" 2>"$T/err"
+	rc=$?
+	if [ "$rc" = 1 ] && grep -q "$3" "$T/err"; then
+		pass "fixtures refused: $1"
+	else
+		fail "fixtures refused: $1" "exit $rc: $(cat "$T/err")"
+	fi
+}
+fixtures_bad "unknown http.mode" '{"http": {"mode": "real"}}' 'http.mode'
+fixtures_bad "passthrough without allow" \
+    '{"http": {"mode": "passthrough"}}' 'http.allow'
+fixtures_bad "an allow entry that is not a pattern" \
+    '{"http": {"mode": "passthrough", "allow": ["ftp://x"]}}' \
+    'http.allow\[0\]'
+fixtures_bad "allow in fake mode" '{"http": {"allow": ["x"]}}' 'http.allow'
+fixtures_bad "routes in passthrough mode" \
+    '{"http": {"mode": "passthrough", "allow": ["x"], "routes": []}}' \
+    'http.routes'
+fixtures_bad "an env value that is not a string" '{"env": {"A": 1}}' \
+    'env.A'
 
 # Our own providers pass everything at the strictest level.  The Alibaba
 # fixtures script KMS's answers; a bare 404 without an error code is a
