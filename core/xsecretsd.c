@@ -196,6 +196,20 @@ parse_options(int argc, char *argv[], struct options *o)
 }
 
 /*
+ * The metrics address: a bare port means that port on the loopback
+ * address, so that exposing metrics beyond the host is always explicit.
+ */
+static const char *
+metrics_address(const char *arg, char *buf, size_t len)
+{
+	if (arg == NULL || arg[0] == '\0' ||
+	    strspn(arg, "0123456789") != strlen(arg))
+		return arg;
+	snprintf(buf, len, "127.0.0.1:%s", arg);
+	return buf;
+}
+
+/*
  * Keeps secrets out of core dumps and away from ptrace by other users, and
  * makes every file the daemon creates private whatever the caller's umask.
  */
@@ -456,7 +470,7 @@ main(int argc, char *argv[])
 	struct target_root	*root;
 	const struct xs_host	*host;
 	sigset_t		 sigs;
-	char			 err[512];
+	char			 err[512], maddr[64];
 	int			 sfd, status;
 
 	if (parse_options(argc, argv, &o) == -1) {
@@ -504,7 +518,8 @@ main(int argc, char *argv[])
 	rc.status_file = o.status_file;
 	rc.controller = o.controller;
 	rc.concurrency = o.concurrency;
-	rc.metrics_addr = o.metrics_addr;
+	rc.metrics_addr = metrics_address(o.metrics_addr, maddr,
+	    sizeof(maddr));
 	rc.progress = o.once;
 	if ((r = reconcile_new(&rc, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
