@@ -1348,6 +1348,12 @@ read_target(struct doc *d, const struct xs_value *spec,
 		    get_typed(d, t, "template", "spec.target", XS_VALUE_MAP, 0,
 		    &tmpl) == -1)
 			return -1;
+		/* Writing untemplated keys instead would be worse than none. */
+		if (tmpl != NULL) {
+			doc_error(d, tmpl, "spec.target.template",
+			    "spec.target.template is not supported");
+			rc = -1;
+		}
 	}
 	if (es->target_name == NULL)
 		es->target_name = xstrdup(es->name);

@@ -161,7 +161,6 @@ test_full_es(void)
 	    "  secretStoreRef:\n    name: cs\n    kind: ClusterSecretStore\n"
 	    "  target:\n    name: out.name\n    creationPolicy: Orphan\n"
 	    "    deletionPolicy: Delete\n    immutable: true\n"
-	    "    template:\n      type: Opaque\n"
 	    "  data:\n  - secretKey: a\n    remoteRef:\n      key: k1\n"
 	    "      property: a.b\\.c\n      version: v2\n"
 	    "      decodingStrategy: Base64URL\n      metadataPolicy: Fetch\n"
@@ -236,6 +235,9 @@ test_eso_messages(void)
 	    "      storeRef:\n        name: other\n",
 	    "spec.dataFrom[0].sourceRef",
 	    "dataFrom.sourceRef is not supported");
+	expect_error(ES_HEAD "  target:\n    template:\n      type: Opaque\n"
+	    ES_DATA, "spec.target.template",
+	    "spec.target.template is not supported");
 	expect_error(ES_HEAD ES_DATA "    - secretKey: k\n      remoteRef:\n"
 	    "        key: other\n", "spec.data[1].secretKey",
 	    "duplicate secretKey found: k");
