@@ -807,7 +807,7 @@ h_http_request(const struct xs_store *st, const struct xs_http_request *req,
 		;
 	if (req->size < sizeof(*req) || req->url == NULL) {
 		h_error(d, "malformed HTTP request");
-		return XS_ERR_INVALID;
+		return XS_ERR_INTERNAL;	/* as the daemon's host answers */
 	}
 	if (fail_now() || (resp = calloc(1, sizeof(*resp))) == NULL)
 		return XS_ERR_NOMEM;
