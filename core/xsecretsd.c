@@ -26,6 +26,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,23 @@ load_manifests(const char *path)
 	return set;
 }
 
+static void check_report(const struct store *, const char *, ...)
+	    XS_PRINTF(2, 3);
+
+/* Logs one --check finding about store st: "file:line: store ns/name: ". */
+static void
+check_report(const struct store *st, const char *fmt, ...)
+{
+	char	msg[DIAG_MSG_MAX + 64];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s:%u: store %s%s%s: %s", st->origin.file, st->origin.line,
+	    st->ns, st->ns[0] ? "/" : "", st->name, msg);
+}
+
 /*
  * --check: validates every manifest and runs each store through its
  * provider's validate_store, which does no I/O.  Returns the number of
@@ -273,9 +291,7 @@ check_all(const struct options *o, const struct provider_set *ps,
 	for (i = 0; i < set->nstores; i++) {
 		st = &set->stores[i];
 		if ((p = loader_find(ps, st->provider)) == NULL) {
-			log_warnx("%s:%u: store %s%s%s: provider \"%s\" is "
-			    "not loaded", st->origin.file, st->origin.line,
-			    st->ns, st->ns[0] ? "/" : "", st->name,
+			check_report(st, "provider \"%s\" is not loaded",
 			    st->provider);
 			problems++;
 			continue;
@@ -286,17 +302,13 @@ check_all(const struct options *o, const struct provider_set *ps,
 		diag_init(&d);
 		host_enter(p->desc);
 		if (p->desc->validate_store(host, &xst, &d) != XS_OK) {
-			log_warnx("%s:%u: store %s%s%s: %s", st->origin.file,
-			    st->origin.line, st->ns, st->ns[0] ? "/" : "",
-			    st->name, d.error[0] ? d.error :
+			check_report(st, "%s", d.error[0] ? d.error :
 			    "invalid provider configuration");
 			problems++;
 		}
 		host_enter(NULL);
 		for (w = 0; w < d.nwarnings; w++)
-			log_warnx("%s:%u: store %s%s%s: warning: %s",
-			    st->origin.file, st->origin.line, st->ns,
-			    st->ns[0] ? "/" : "", st->name, d.warnings[w]);
+			check_report(st, "warning: %s", d.warnings[w]);
 	}
 	printf("%s: %zu stores, %zu externalsecrets, %d problem%s\n",
 	    o->manifests, set->nstores, set->ness, problems,
