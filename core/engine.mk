@@ -22,6 +22,7 @@ libxscore_la_SOURCES += core/reconcile_int.h
 libxscore_la_SOURCES += core/reconcile_metrics.c
 libxscore_la_SOURCES += core/reconcile_store.c
 libxscore_la_SOURCES += core/reconcile_sync.c
+libxscore_la_SOURCES += core/reconcile_write.c
 
 check_PROGRAMS += tests/unit/test_reconcile
 TESTS += tests/unit/test_reconcile

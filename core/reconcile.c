@@ -534,12 +534,44 @@ out:
 		schedule(r, e, due, SCHED_PERIODIC);
 }
 
+/*
+ * Records the outcomes of n jobs (under one hold of r->lock), runs the
+ * removals they call for and drops their references.  Called without
+ * r->lock, by a worker for one job and by the writer for a batch.
+ */
+void
+reconcile_jobs_finish(struct reconciler *r, struct rc_job **jobs, size_t n)
+{
+	struct removals	 rm;
+	int64_t		 now;
+	size_t		 i;
+
+	memset(&rm, 0, sizeof(rm));
+	pthread_mutex_lock(&r->lock);
+	now = reconcile_mono_ms();
+	for (i = 0; i < n; i++) {
+		if (r->stopping && jobs[i]->ready != 1 &&
+		    jobs[i]->gen != NULL)
+			jobs[i]->aborted = 1;	/* a fetch may be cut short */
+		job_finish(r, jobs[i], now - jobs[i]->t0_ms, &rm);
+	}
+	pthread_cond_signal(&r->sched_cond);
+	pthread_cond_broadcast(&r->done_cond);
+	pthread_mutex_unlock(&r->lock);
+	removals_run(r, &rm);
+	for (i = 0; i < n; i++)
+		reconcile_set_unref(jobs[i]->set);
+}
+
+/*
+ * Runs one sync; called and returns with r->lock held.  When the sync hands
+ * its write to the writer, the writer finishes the job.
+ */
 static void
 run_job(struct reconciler *r, struct rc_es *e)
 {
-	struct rc_job	 job;
+	struct rc_job	 job, *jp = &job;
 	struct removals	 rm;
-	int64_t		 t0;
 
 	memset(&job, 0, sizeof(job));
 	memset(&rm, 0, sizeof(rm));
@@ -561,22 +593,48 @@ run_job(struct reconciler *r, struct rc_es *e)
 	job_resolve(r, &job);
 	pthread_mutex_unlock(&r->lock);
 
-	t0 = reconcile_mono_ms();
+	job.t0_ms = reconcile_mono_ms();
 	if (job.gen != NULL) {
 		reconcile_sync(&job);
 		reconcile_store_unref(r, job.gen);
 	}
-
-	pthread_mutex_lock(&r->lock);
-	if (r->stopping && job.ready != 1 && job.gen != NULL)
-		job.aborted = 1;	/* a fetch may have been cut short */
-	job_finish(r, &job, reconcile_mono_ms() - t0, &rm);
-	pthread_mutex_unlock(&r->lock);
-	removals_run(r, &rm);
-	reconcile_set_unref(job.set);
+	if (!job.handed)
+		reconcile_jobs_finish(r, &jp, 1);
 	pthread_mutex_lock(&r->lock);
 }
 
+/*
+ * The next due object that can be synced now, marked busy, or NULL.
+ * Locked.
+ */
+static struct rc_es *
+take_due(struct reconciler *r, int64_t now)
+{
+	struct rc_es	*e;
+	uint64_t	 id;
+
+	while (sched_pop_due(r->sched, now, &id) == 1) {
+		if ((e = es_by_id(r, id)) == NULL || e->removed ||
+		    e->es == NULL)
+			continue;
+		if (e->busy) {
+			e->again = 1;
+			continue;
+		}
+		e->busy = 1;
+		r->shared = 1;
+		return e;
+	}
+	return NULL;
+}
+
+/*
+ * A worker takes what the scheduler queued, else the next due object
+ * itself: under load, workers go from one sync to the next without a
+ * round trip through the scheduler thread.  It wakes the scheduler only
+ * when it runs out of work, so that the scheduler can sleep until the next
+ * due time (or see that a burst is over).
+ */
 static void *
 worker_main(void *arg)
 {
@@ -585,18 +643,21 @@ worker_main(void *arg)
 
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
-		while (!r->stopping && r->qlen == 0)
-			pthread_cond_wait(&r->work_cond, &r->lock);
 		if (r->stopping)
 			break;
-		e = r->queue[r->qhead];
-		r->qhead = (r->qhead + 1) % (size_t)r->cfg.concurrency;
-		r->qlen--;
+		if (r->qlen > 0) {
+			e = r->queue[r->qhead];
+			r->qhead = (r->qhead + 1) %
+			    (size_t)r->cfg.concurrency;
+			r->qlen--;
+		} else if ((e = take_due(r, reconcile_mono_ms())) == NULL) {
+			pthread_cond_signal(&r->sched_cond);
+			pthread_cond_wait(&r->work_cond, &r->lock);
+			continue;
+		}
 		r->busy++;
 		run_job(r, e);
 		r->busy--;
-		pthread_cond_signal(&r->sched_cond);
-		pthread_cond_broadcast(&r->done_cond);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return NULL;
@@ -607,20 +668,10 @@ static void
 dispatch(struct reconciler *r, int64_t now)
 {
 	struct rc_es	*e;
-	uint64_t	 id;
 	size_t		 cap = (size_t)r->cfg.concurrency;
 
 	while (r->busy + (int)r->qlen < r->nworkers &&
-	    sched_pop_due(r->sched, now, &id) == 1) {
-		if ((e = es_by_id(r, id)) == NULL || e->removed ||
-		    e->es == NULL)
-			continue;
-		if (e->busy) {
-			e->again = 1;
-			continue;
-		}
-		e->busy = 1;
-		r->shared = 1;
+	    (e = take_due(r, now)) != NULL) {
 		r->queue[(r->qhead + r->qlen) % cap] = e;
 		r->qlen++;
 		pthread_cond_signal(&r->work_cond);
@@ -689,7 +740,7 @@ struct reconciler *
 reconcile_new(const struct reconcile_config *cfg, char *err, size_t errlen)
 {
 	struct reconciler	*r;
-	size_t			 i, n;
+	size_t			 n;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		goto nomem;
@@ -712,12 +763,15 @@ reconcile_new(const struct reconcile_config *cfg, char *err, size_t errlen)
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_mutex_init(&r->fetch_lock, NULL);
 	pthread_mutex_init(&r->status_file_lock, NULL);
-	for (i = 0; i < TARGET_LOCKS; i++)
-		pthread_mutex_init(&r->tlocks[i], NULL);
+	pthread_mutex_init(&r->target_lock, NULL);
+	pthread_mutex_init(&r->write_lock, NULL);
+	r->wq_tail = &r->wq_head;
 	if (cond_init_mono(&r->sched_cond) != 0 ||
 	    cond_init_mono(&r->work_cond) != 0 ||
 	    cond_init_mono(&r->done_cond) != 0 ||
-	    cond_init_mono(&r->fetch_cond) != 0) {
+	    cond_init_mono(&r->fetch_cond) != 0 ||
+	    cond_init_mono(&r->write_cond) != 0 ||
+	    cond_init_mono(&r->write_space) != 0) {
 		snprintf(err, errlen, "reconciler: cannot create condition "
 		    "variables");
 		reconcile_free(r);
@@ -1069,6 +1123,12 @@ threads_start(struct reconciler *r)
 	    sizeof(*r->workers))) == NULL)
 		return -1;
 	r->stopping = 0;
+	if (reconcile_writer_start(r) == -1) {
+		log_warnx("reconciler: cannot start the writer");
+		free(r->workers);
+		r->workers = NULL;
+		return -1;
+	}
 	for (i = 0; i < r->cfg.concurrency; i++) {
 		if (pthread_create(&r->workers[i], NULL, worker_main, r) != 0)
 			break;
@@ -1083,6 +1143,7 @@ threads_start(struct reconciler *r)
 		pthread_mutex_unlock(&r->lock);
 		for (i = 0; i < r->nworkers; i++)
 			pthread_join(r->workers[i], NULL);
+		reconcile_writer_stop(r);
 		free(r->workers);
 		r->workers = NULL;
 		r->nworkers = 0;
@@ -1111,6 +1172,7 @@ threads_stop(struct reconciler *r)
 	for (i = 0; i < r->nworkers; i++)
 		pthread_join(r->workers[i], NULL);
 	pthread_join(r->sched_thread, NULL);
+	reconcile_writer_stop(r);	/* after the writes it was handed */
 	free(r->workers);
 	r->workers = NULL;
 	r->nworkers = 0;
@@ -1429,8 +1491,10 @@ reconcile_free(struct reconciler *r)
 	pthread_mutex_destroy(&r->lock);
 	pthread_mutex_destroy(&r->fetch_lock);
 	pthread_mutex_destroy(&r->status_file_lock);
-	for (i = 0; i < TARGET_LOCKS; i++)
-		pthread_mutex_destroy(&r->tlocks[i]);
+	pthread_mutex_destroy(&r->target_lock);
+	pthread_mutex_destroy(&r->write_lock);
+	pthread_cond_destroy(&r->write_cond);
+	pthread_cond_destroy(&r->write_space);
 	pthread_cond_destroy(&r->sched_cond);
 	pthread_cond_destroy(&r->work_cond);
 	pthread_cond_destroy(&r->done_cond);

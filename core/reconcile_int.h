@@ -5,10 +5,11 @@
  * Locking: r->lock guards the object table, the schedule, the work queue,
  * the store generations' reference counts and client states, the status
  * fields and the counters.  r->fetch_lock guards the table of shared
- * fetches.  A target lock (one of TARGET_LOCKS stripes, chosen by the
- * target's namespace and name) serialises the writes of one target.  Locks
- * are taken in that order (r->lock is never held while waiting for the
- * others) and no lock is held across a provider call, a sleep or a write.
+ * fetches.  r->write_lock guards the writer's queue.  r->target_lock
+ * serialises changes to the output tree: the writer holds it for a batch,
+ * a deletion for one target.  r->lock is never held while waiting for the
+ * others, and no lock but r->target_lock is held across a write; none is
+ * held across a provider call or a sleep.
  */
 #ifndef XS_RECONCILE_INT_H
 #define XS_RECONCILE_INT_H
@@ -25,7 +26,8 @@
 #include "sched.h"
 #include "status.h"
 
-#define TARGET_LOCKS		64
+#define WRITE_QUEUE_MAX		512	/* syncs waiting for the writer */
+#define WRITE_BATCH_MAX		128	/* writes made durable together */
 #define BACKOFF_BASE_MS		5000	/* first retry of a failing sync */
 #define AUTH_RETRY_BASE_MS	5000	/* first retry of a failing auth */
 #define AUTH_RETRY_MAX_MS	(5 * 60 * 1000)
@@ -33,6 +35,16 @@
 #define STATUS_DEBOUNCE_MS	200
 #define START_SPREAD_MS		1000	/* first syncs after a start */
 #define PROGRESS_EVERY_MS	100
+
+/* ESO's stable status messages of an ExternalSecret. */
+#define MSG_SYNCED	"secret synced"
+#define MSG_GET_FAILED	"could not get secret data from provider"
+#define MSG_UPDATE	"could not update secret"
+#define MSG_IMMUTABLE	"could not update secret, target is immutable"
+#define MSG_OWNED	"target is owned by another ExternalSecret"
+#define MSG_DELETE	"could not delete secret"
+#define MSG_DELETED	"secret deleted due to DeletionPolicy=Delete"
+#define MSG_MISSING	"secret will not be created due to CreationPolicy=Merge"
 
 /* Provider calls, for externalsecret_provider_api_calls_count. */
 #define CALL_VALIDATE		0
@@ -187,8 +199,27 @@ struct reconciler {
 	uint64_t	 rl_waits;
 	uint64_t	*api_calls;	/* [provider][CALL_N][ok, error] */
 
-	pthread_mutex_t	 tlocks[TARGET_LOCKS];
+	/* The writer (reconcile_write.c). */
+	pthread_mutex_t	 target_lock;
+	pthread_mutex_t	 write_lock;
+	pthread_cond_t	 write_cond;	/* the writer waits for work */
+	pthread_cond_t	 write_space;	/* workers wait for room */
+	struct rc_write	*wq_head;
+	struct rc_write	**wq_tail;
+	size_t		 wq_len;
+	int		 write_stop;
+	int		 writer_running;
+	pthread_t	 writer;
+	uint64_t	 write_batches;
+
 	struct metrics	*metrics;
+};
+
+/* The target data being assembled: keys malloc'ed, values secure. */
+struct rc_data {
+	struct result_item *items;
+	size_t		 n;
+	size_t		 cap;
 };
 
 /* One sync of one ExternalSecret, as a worker performs it. */
@@ -199,12 +230,14 @@ struct rc_job {
 	struct rc_set	*set;		/* a reference, for es */
 	struct rc_store	*gen;		/* a reference, or NULL */
 	int		 aborted;	/* stopping: no outcome */
+	int		 handed;	/* the writer owns it now */
 	int		 skipped;
 	int		 ready;
 	const char	*reason;
 	char		 message[STATUS_MSG_MAX];
 	char		 detail[DIAG_MSG_MAX + 128];	/* for the log */
 	int64_t		 start_wall_ms;
+	int64_t		 t0_ms;		/* monotonic, for the duration */
 };
 
 /* reconcile.c */
@@ -220,6 +253,8 @@ void	 reconcile_count_call(struct reconciler *r,
 	    const struct xs_provider *desc, int call, int ok);
 int64_t	 reconcile_next_due(const struct externalsecret *es, int ok,
 	    int failures, int64_t now_ms);
+void	 reconcile_jobs_finish(struct reconciler *r, struct rc_job **jobs,
+	    size_t n);
 
 /* reconcile_store.c */
 struct rc_store *reconcile_store_new(struct reconciler *r, struct rc_set *set,
@@ -239,8 +274,17 @@ size_t	 reconcile_fetch_buckets(void);
 void	 reconcile_sync(struct rc_job *job);
 void	 reconcile_remove_target(struct reconciler *r, const char *ns,
 	    const char *name, const char *target, int creation);
-pthread_mutex_t *reconcile_target_lock(struct reconciler *r, const char *ns,
-	    const char *target);
+void	 reconcile_data_free(struct rc_data *d);
+void	 reconcile_job_fail(struct rc_job *job, const char *reason,
+	    const char *message, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+void	 reconcile_job_done(struct rc_job *job, const char *reason,
+	    const char *message);
+
+/* reconcile_write.c */
+int	 reconcile_writer_start(struct reconciler *r);
+void	 reconcile_writer_stop(struct reconciler *r);
+void	 reconcile_write_submit(struct rc_job *job, struct rc_data *d);
 
 /* reconcile_data.c: key and value transforms, pure. */
 int	 reconcile_decode(const struct xs_host *host, int strategy,

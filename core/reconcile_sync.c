@@ -11,10 +11,9 @@
  * 2. Not found: deletionPolicy decides.  Retain makes it an error; Delete
  *    deletes the target once all of its data is gone (an error while only
  *    part is); Merge drops the missing keys.
- * 3. Write, under the target's lock: creationPolicy decides how (Owner and
- *    Orphan own the target, Merge and CreateOrMerge merge into it, None
- *    writes nothing), immutable refuses a change, and target_write skips a
- *    write whose content is the same.
+ * 3. Write: creationPolicy None writes nothing; any other hands the data
+ *    to the writer (reconcile_write.c), which completes the job, and the
+ *    worker goes on to its next sync.
  *
  * Any error leaves the target exactly as it was: nothing is written until
  * every fetch has succeeded.  The status message is one of ESO's stable
@@ -34,25 +33,13 @@
 #include "manifest.h"
 #include "reconcile_int.h"
 
-#define MSG_SYNCED	"secret synced"
-#define MSG_GET_FAILED	"could not get secret data from provider"
-#define MSG_UPDATE	"could not update secret"
-#define MSG_IMMUTABLE	"could not update secret, target is immutable"
-#define MSG_OWNED	"target is owned by another ExternalSecret"
-#define MSG_DELETE	"could not delete secret"
-#define MSG_DELETED	"secret deleted due to DeletionPolicy=Delete"
-#define MSG_MISSING	"secret will not be created due to CreationPolicy=Merge"
+/* The short names this file uses for the job's outcome. */
+#define job_fail	reconcile_job_fail
+#define job_done	reconcile_job_done
 
-/* The target data being assembled: keys malloc'ed, values secure. */
-struct rc_data {
-	struct result_item *items;
-	size_t		 n;
-	size_t		 cap;
-};
-
-static void __attribute__((format(printf, 4, 5)))
-job_fail(struct rc_job *job, const char *reason, const char *message,
-    const char *fmt, ...)
+void
+reconcile_job_fail(struct rc_job *job, const char *reason,
+    const char *message, const char *fmt, ...)
 {
 	va_list	ap;
 
@@ -64,8 +51,9 @@ job_fail(struct rc_job *job, const char *reason, const char *message,
 	va_end(ap);
 }
 
-static void
-job_done(struct rc_job *job, const char *reason, const char *message)
+void
+reconcile_job_done(struct rc_job *job, const char *reason,
+    const char *message)
 {
 	job->ready = 1;
 	job->reason = reason;
@@ -73,8 +61,8 @@ job_done(struct rc_job *job, const char *reason, const char *message)
 	job->detail[0] = '\0';
 }
 
-static void
-data_free(struct rc_data *d)
+void
+reconcile_data_free(struct rc_data *d)
 {
 	size_t	 i;
 
@@ -117,34 +105,6 @@ data_put(struct rc_data *d, char *key, uint8_t *val, size_t len)
 	d->items[d->n].len = len;
 	d->n++;
 	return 0;
-}
-
-static int
-item_cmp(const void *a, const void *b)
-{
-	const struct result_item *x = a, *y = b;
-
-	return strcmp(x->key, y->key);
-}
-
-/* Whether two item lists hold the same keys and bytes (sorts both). */
-static int
-items_same(struct result_item *a, size_t na, struct result_item *b,
-    size_t nb)
-{
-	size_t	 i;
-
-	if (na != nb)
-		return 0;
-	qsort(a, na, sizeof(*a), item_cmp);
-	qsort(b, nb, sizeof(*b), item_cmp);
-	for (i = 0; i < na; i++) {
-		if (strcmp(a[i].key, b[i].key) != 0 || a[i].len != b[i].len ||
-		    (a[i].len > 0 && memcmp(a[i].data, b[i].data,
-		    a[i].len) != 0))
-			return 0;
-	}
-	return 1;
 }
 
 static void
@@ -342,143 +302,6 @@ owner_name(const struct externalsecret *es, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s", es->ns, es->name);
 }
 
-/* Whether writing items would change an immutable target. */
-static int
-immutable_conflict(struct rc_job *job, struct result_item *items, size_t n)
-{
-	const struct externalsecret	*es = job->es;
-	struct target_data		 cur;
-	char				 err[256];
-	int				 rc, same;
-
-	memset(&cur, 0, sizeof(cur));
-	rc = target_read(job->r->cfg.targets, es->ns, es->target_name, &cur,
-	    err, sizeof(err));
-	if (rc != TARGET_OK)
-		return 0;
-	same = items_same(items, n, cur.items, cur.nitems);
-	target_data_free(&cur);
-	return !same;
-}
-
-/* A debug line for each target actually rewritten. */
-static void
-log_written(const struct externalsecret *es, int changed)
-{
-	if (changed && log_enabled(XS_LOG_DEBUG))
-		log_debug("externalsecret %s/%s: target %s/%s written", es->ns,
-		    es->name, es->ns, es->target_name);
-}
-
-static void
-write_owned(struct rc_job *job, struct rc_data *d)
-{
-	const struct externalsecret	*es = job->es;
-	struct target_root		*root = job->r->cfg.targets;
-	struct target_data		 td;
-	char				 me[320], owner[320], err[256];
-	int				 orc, creation, changed;
-
-	owner_name(es, me, sizeof(me));
-	creation = -1;
-	orc = target_owner(root, es->ns, es->target_name, owner,
-	    sizeof(owner), &creation);
-	if (orc == TARGET_OK && strcmp(owner, me) != 0) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_OWNED,
-		    "target %s/%s is owned by externalsecret %s", es->ns,
-		    es->target_name, owner);
-		return;
-	}
-	if (es->immutable && immutable_conflict(job, d->items, d->n)) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_IMMUTABLE,
-		    "target %s/%s is immutable and its content would change",
-		    es->ns, es->target_name);
-		return;
-	}
-	td.items = d->items;
-	td.nitems = d->n;
-	if (target_write(root, es->ns, es->target_name, &td, &changed, err,
-	    sizeof(err)) < 0) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_UPDATE, "target %s/%s: %s",
-		    es->ns, es->target_name, err);
-		return;
-	}
-	if ((orc != TARGET_OK || creation != es->creation) &&
-	    target_set_owner(root, es->ns, es->target_name, me, es->creation,
-	    err, sizeof(err)) < 0) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_UPDATE,
-		    "target %s/%s: recording the owner: %s", es->ns,
-		    es->target_name, err);
-		return;
-	}
-	log_written(es, changed);
-	job_done(job, REASON_SYNCED, MSG_SYNCED);
-}
-
-static void
-write_merged(struct rc_job *job, struct rc_data *d)
-{
-	const struct externalsecret	*es = job->es;
-	struct target_root		*root = job->r->cfg.targets;
-	struct target_data		 cur, td;
-	struct result_item		*all = NULL;
-	char				 err[256];
-	size_t				 i, j, n;
-	int				 rc, changed;
-
-	memset(&cur, 0, sizeof(cur));
-	rc = target_read(root, es->ns, es->target_name, &cur, err,
-	    sizeof(err));
-	if (rc == TARGET_ERR) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_UPDATE, "target %s/%s: %s",
-		    es->ns, es->target_name, err);
-		return;
-	}
-	if (rc == TARGET_ABSENT && es->creation == CREATE_MERGE) {
-		job->ready = 0;
-		job->reason = REASON_MISSING;
-		snprintf(job->message, sizeof(job->message), MSG_MISSING);
-		snprintf(job->detail, sizeof(job->detail), "target %s/%s does "
-		    "not exist; %s", es->ns, es->target_name, MSG_MISSING);
-		return;
-	}
-	/* The existing keys that we do not set, then ours. */
-	if ((all = calloc(cur.nitems + d->n + 1, sizeof(*all))) == NULL) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_UPDATE, "out of memory");
-		goto out;
-	}
-	n = 0;
-	for (i = 0; i < cur.nitems; i++) {
-		for (j = 0; j < d->n; j++)
-			if (strcmp(cur.items[i].key, d->items[j].key) == 0)
-				break;
-		if (j == d->n)
-			all[n++] = cur.items[i];
-	}
-	for (j = 0; j < d->n; j++)
-		all[n++] = d->items[j];
-	if (es->immutable && rc == TARGET_OK &&
-	    !items_same(all, n, cur.items, cur.nitems)) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_IMMUTABLE,
-		    "target %s/%s is immutable and its content would change",
-		    es->ns, es->target_name);
-		goto out;
-	}
-	td.items = all;
-	td.nitems = n;
-	if (target_write(root, es->ns, es->target_name, &td, &changed, err,
-	    sizeof(err)) < 0) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_UPDATE, "target %s/%s: %s",
-		    es->ns, es->target_name, err);
-		goto out;
-	}
-	log_written(es, changed);
-	job_done(job, REASON_SYNCED, MSG_SYNCED);
-out:
-	free(all);
-	target_data_free(&cur);
-}
-
 /* deletionPolicy=Delete with every remote secret gone. */
 static void
 delete_owned(struct rc_job *job)
@@ -510,14 +333,6 @@ delete_owned(struct rc_job *job)
 	job_done(job, REASON_DELETED, MSG_DELETED);
 }
 
-/* The target lock of ns/target: one of TARGET_LOCKS stripes. */
-pthread_mutex_t *
-reconcile_target_lock(struct reconciler *r, const char *ns,
-    const char *target)
-{
-	return &r->tlocks[reconcile_hash_name(ns, target) % TARGET_LOCKS];
-}
-
 /* CreatedOnce: whether this ExternalSecret already created its target. */
 static int
 already_created(struct rc_job *job)
@@ -534,33 +349,10 @@ already_created(struct rc_job *job)
 	    strcmp(owner, me) == 0;
 }
 
-static void
-write_target(struct rc_job *job, struct rc_data *d)
-{
-	const struct externalsecret	*es = job->es;
-	pthread_mutex_t			*lk;
-
-	if (es->creation == CREATE_NONE) {
-		job_done(job, REASON_SYNCED, MSG_SYNCED);
-		return;
-	}
-	lk = reconcile_target_lock(job->r, es->ns, es->target_name);
-	pthread_mutex_lock(lk);
-	switch (es->creation) {
-	case CREATE_OWNER:
-	case CREATE_ORPHAN:
-		write_owned(job, d);
-		break;
-	default:
-		write_merged(job, d);
-		break;
-	}
-	pthread_mutex_unlock(lk);
-}
-
 /*
  * Syncs job->es through job->gen and fills in the job's outcome (ready,
- * reason, message, and the detail for the log).  Runs in a worker with no
+ * reason, message, and the detail for the log), or hands the job to the
+ * writer (job->handed), which then completes it.  Runs in a worker with no
  * lock held; job->set and job->gen are referenced by the caller.
  */
 void
@@ -568,7 +360,6 @@ reconcile_sync(struct rc_job *job)
 {
 	const struct externalsecret	*es = job->es;
 	struct rc_data			 d;
-	pthread_mutex_t			*lk;
 	size_t				 i;
 	int				 missing = 0;
 
@@ -586,10 +377,9 @@ reconcile_sync(struct rc_job *job)
 			goto out;
 
 	if (es->deletion == DELETE_DELETE && d.n == 0) {
-		lk = reconcile_target_lock(job->r, es->ns, es->target_name);
-		pthread_mutex_lock(lk);
+		pthread_mutex_lock(&job->r->target_lock);
 		delete_owned(job);
-		pthread_mutex_unlock(lk);
+		pthread_mutex_unlock(&job->r->target_lock);
 		goto out;
 	}
 	if (es->deletion == DELETE_DELETE && missing > 0) {
@@ -598,9 +388,12 @@ reconcile_sync(struct rc_job *job)
 		    "until all are gone", missing, es->ndata + es->ndata_from);
 		goto out;
 	}
-	write_target(job, &d);
+	if (es->creation == CREATE_NONE)
+		job_done(job, REASON_SYNCED, MSG_SYNCED);
+	else
+		reconcile_write_submit(job, &d);
 out:
-	data_free(&d);
+	reconcile_data_free(&d);
 }
 
 /*
@@ -612,15 +405,13 @@ void
 reconcile_remove_target(struct reconciler *r, const char *ns,
     const char *name, const char *target, int creation)
 {
-	pthread_mutex_t	*lk;
 	char		 me[320], owner[320], err[256];
 	int		 ocreation;
 
 	if (creation != CREATE_OWNER)
 		return;
 	snprintf(me, sizeof(me), "%s/%s", ns, name);
-	lk = reconcile_target_lock(r, ns, target);
-	pthread_mutex_lock(lk);
+	pthread_mutex_lock(&r->target_lock);
 	if (target_owner(r->cfg.targets, ns, target, owner, sizeof(owner),
 	    &ocreation) == TARGET_OK && strcmp(owner, me) == 0 &&
 	    ocreation == CREATE_OWNER) {
@@ -632,5 +423,5 @@ reconcile_remove_target(struct reconciler *r, const char *ns,
 			log_info("externalsecret %s: gone, target %s/%s "
 			    "deleted (creationPolicy Owner)", me, ns, target);
 	}
-	pthread_mutex_unlock(lk);
+	pthread_mutex_unlock(&r->target_lock);
 }

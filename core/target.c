@@ -2,28 +2,39 @@
  * The local target writer: DIR/<ns>/<name>/ in the kubelet's atomic-writer
  * layout.
  *
- * A write goes through these steps, each from a directory descriptor and
- * never through a symbolic link planted in the tree:
+ * Writes are made in batches (target_batch_*), so that many targets share
+ * the cost of making them durable.  Each write goes through these steps,
+ * each from a directory descriptor and never through a symbolic link
+ * planted in the tree:
  *
- *	1. compare the new content with the data directory named by ..data;
- *	   when keys, bytes and links are the same, stop: nothing changed;
- *	2. make a fresh data directory "..<UTC time>.<random>" (0700), write
- *	   every key into it (0600, O_EXCL, O_NOFOLLOW), fsync each file and
- *	   then the directory;
- *	3. make sure each "<key>" is a link to "..data/<key>" (a temporary
- *	   link renamed over the old name); a link for a key the old version
- *	   lacks dangles, so to a reader the key does not exist yet;
- *	4. point a new link ..data_tmp at the data directory and rename it
- *	   over ..data: this is the one atomic step that switches readers
- *	   from the old version, its keys included, to the new one; fsync
- *	   the target directory;
- *	5. remove links of keys that are gone, fsync the target directory
- *	   again, and remove the old data directory.
+ *	1. stage: compare the new content with the data directory named by
+ *	   ..data; when keys, bytes and links are the same, stop: nothing
+ *	   changed.  Otherwise make a fresh data directory
+ *	   "..<UTC time>.<number>" (0700), write every key into it (0600,
+ *	   O_EXCL, O_NOFOLLOW), make sure each "<key>" is a link to
+ *	   "..data/<key>" (a link for a key the old version lacks dangles,
+ *	   so to a reader the key does not exist yet), and write the owner
+ *	   record to ..owner_tmp when it changes;
+ *	2. barrier: one syncfs(2) of the output file system makes every
+ *	   staged file and directory of the batch durable;
+ *	3. switch: rename ..owner_tmp over ..owner, and point a new link
+ *	   ..data_tmp at the data directory and rename it over ..data: this
+ *	   is the one atomic step that switches readers from the old version,
+ *	   its keys included, to the new one;
+ *	4. barrier again, so that the switch is durable before the old data
+ *	   is removed and the write is reported;
+ *	5. remove links of keys that are gone, and the old data directory.
+ *
+ * The first barrier orders the writes: a crash can never leave ..data
+ * naming a data directory whose files did not reach the disk.  One barrier
+ * costs about as much as one fsync(2), where fsyncing each file and
+ * directory of each target cost six.
  *
  * A reader that resolves <key> always goes through ..data, so it sees the
- * old version or the new one, never a mix.  A failure before step 4 removes
- * the new data directory and the links it added, and leaves the old
- * version in place.  A crash at any instant leaves temporaries that
+ * old version or the new one, never a mix.  A failure before the switch
+ * removes the new data directory and the links it added, and leaves the
+ * old version in place; after it, the old data directory is kept until
+ * target_cleanup settles the target at the next start.  A crash at any instant leaves temporaries that
  * target_cleanup removes at start-up (data directories that ..data does not
  * name, ..data_tmp, the temporary key and owner links), and links it then
  * repairs.
@@ -41,7 +52,6 @@
  */
 #include "config.h"
 
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -78,6 +88,14 @@ struct target_root {
 	int	 fd;
 	char	*path;
 };
+
+/*
+ * Set by target_open, read-only afterwards: our effective user id, and
+ * whether the umask leaves the owner's bits alone, in which case a file or
+ * directory we create gets exactly the mode asked and needs no fchmod.
+ */
+static uid_t	euid;
+static int	mode_exact;
 
 /* One operation on one target: its descriptors and where errors go. */
 struct tgt {
@@ -250,7 +268,7 @@ fix_mode(int fd, mode_t mode)
 
 	if (fstat(fd, &st) == -1)
 		return -1;
-	if (st.st_uid != geteuid()) {
+	if (st.st_uid != euid) {
 		errno = EPERM;
 		return -1;
 	}
@@ -284,7 +302,8 @@ open_subdir(int dirfd, const char *name, int create, int *made)
 			errno = ENOTDIR;
 		return -1;
 	}
-	if (fix_mode(fd, DIR_MODE) == -1) {
+	if (*made ? !mode_exact && fchmod(fd, DIR_MODE) == -1 :
+	    fix_mode(fd, DIR_MODE) == -1) {
 		e = errno;
 		close(fd);
 		errno = e;
@@ -526,7 +545,7 @@ same_file(int dfd, const struct result_item *it)
 	if (fd == -1)
 		return 0;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != geteuid() || (uint64_t)st.st_size != it->len)
+	    st.st_uid != euid || (uint64_t)st.st_size != it->len)
 		goto done;
 	if ((st.st_mode & 07777) != FILE_MODE && fchmod(fd, FILE_MODE) == -1)
 		goto done;
@@ -593,23 +612,28 @@ unchanged(struct tgt *t, const char *cur, const struct result_item **v,
 	return same;
 }
 
-/* Makes a new, empty data directory; its name goes to buf. */
+/*
+ * Makes a new, empty data directory; its name goes to buf.  The number
+ * after the time only needs to be new within the target directory, which
+ * mkdirat's EEXIST checks: nothing depends on it being unpredictable.
+ */
 static int
 make_data_dir(int fd, char *buf, size_t len)
 {
-	struct timespec	now;
-	struct tm	tm;
-	uint32_t	rnd;
-	char		ts[40];
-	int		tries;
+	static unsigned	 seq;
+	struct timespec	 now;
+	struct tm	 tm;
+	unsigned	 n;
+	char		 ts[40];
+	int		 tries;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "..%Y_%m_%d_%H_%M_%S", &tm);
 	for (tries = 0; tries < 16; tries++) {
-		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-			rnd = (uint32_t)now.tv_nsec + (uint32_t)tries;
-		snprintf(buf, len, "%s.%09u", ts, rnd % 1000000000u);
+		n = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+		snprintf(buf, len, "%s.%09u", ts,
+		    ((unsigned)now.tv_nsec + n * 7919u) % 1000000000u);
 		if (mkdirat(fd, buf, DIR_MODE) == 0)
 			return 0;
 		if (errno != EEXIST)
@@ -620,7 +644,8 @@ make_data_dir(int fd, char *buf, size_t len)
 
 /*
  * Writes the new file it->key under dfd: O_EXCL, never through a link,
- * 0600, fsynced.  Used for key files and for the owner record.
+ * 0600.  Used for key files and for the owner record; the batch's barrier
+ * makes it durable.
  */
 static int
 write_key(int dfd, const struct result_item *it)
@@ -631,8 +656,8 @@ write_key(int dfd, const struct result_item *it)
 	    O_CLOEXEC, FILE_MODE);
 	if (fd == -1)
 		return -1;
-	if (fchmod(fd, FILE_MODE) == -1 || write_all(fd, it->data,
-	    it->len) == -1 || fsync(fd) == -1) {
+	if ((!mode_exact && fchmod(fd, FILE_MODE) == -1) ||
+	    write_all(fd, it->data, it->len) == -1) {
 		e = errno;
 		close(fd);
 		errno = e;
@@ -643,41 +668,33 @@ write_key(int dfd, const struct result_item *it)
 
 /*
  * Opens the directory name under parent into *fd, creating it when create
- * is set and then making its entry durable; what names it in errors.
+ * is set (*made tells whether it was; made may be NULL); what names it in
+ * errors.  A batch's barrier makes a new entry durable.
  */
 static int
 open_level(struct tgt *t, int parent, const char *name, int create,
-    const char *what, int *fd)
+    const char *what, int *fd, int *made)
 {
 	char	step[64];
-	int	made;
+	int	m;
 
-	if ((*fd = open_subdir(parent, name, create, &made)) == -1) {
+	if ((*fd = open_subdir(parent, name, create, &m)) == -1) {
 		if (errno == ENOENT && !create)
 			return TARGET_ABSENT;
 		snprintf(step, sizeof(step), "opening %s directory", what);
 		return tgt_fail(t, step, NULL, errno);
 	}
-	if (made && fsync(parent) == -1) {
-		snprintf(step, sizeof(step), "fsync after creating %s "
-		    "directory", what);
-		return tgt_fail(t, step, NULL, errno);
-	}
+	if (made != NULL)
+		*made = m;
 	return TARGET_OK;
 }
 
-/*
- * Opens the namespace and target directories into t; creates them when
- * create is set, and then makes their entries durable.  TARGET_OK,
- * TARGET_ABSENT (not created and missing) or TARGET_ERR.
- */
+/* Checks the namespace and name of t; TARGET_OK or TARGET_ERR. */
 static int
-tgt_open(struct target_root *root, struct tgt *t, int create)
+tgt_check(struct tgt *t)
 {
 	char	shown[SHOW_MAX];
-	int	r;
 
-	t->nsfd = t->fd = -1;
 	if (!valid_ns(t->ns)) {
 		snprintf(t->err, t->errlen, "target: invalid namespace \"%s\"",
 		    show(t->ns, shown));
@@ -688,10 +705,25 @@ tgt_open(struct target_root *root, struct tgt *t, int create)
 		    t->ns, show(t->name, shown));
 		return TARGET_ERR;
 	}
-	if ((r = open_level(t, root->fd, t->ns, create, "namespace",
-	    &t->nsfd)) != TARGET_OK)
+	return TARGET_OK;
+}
+
+/*
+ * Opens the existing namespace and target directories into t.  TARGET_OK,
+ * TARGET_ABSENT (missing) or TARGET_ERR.
+ */
+static int
+tgt_open(struct target_root *root, struct tgt *t)
+{
+	int	r;
+
+	t->nsfd = t->fd = -1;
+	if ((r = tgt_check(t)) != TARGET_OK)
 		return r;
-	return open_level(t, t->nsfd, t->name, create, "target", &t->fd);
+	if ((r = open_level(t, root->fd, t->ns, 0, "namespace", &t->nsfd,
+	    NULL)) != TARGET_OK)
+		return r;
+	return open_level(t, t->nsfd, t->name, 0, "target", &t->fd, NULL);
 }
 
 static void
@@ -704,7 +736,7 @@ tgt_close(struct tgt *t)
 	t->fd = t->nsfd = -1;
 }
 
-/* Step 2: the new data directory with every key in it, fsynced. */
+/* The new data directory with every key in it. */
 static int
 fill_data_dir(struct tgt *t, const char *dname,
     const struct result_item **v, size_t n)
@@ -718,31 +750,38 @@ fill_data_dir(struct tgt *t, const char *dname,
 	for (i = 0; i < n && r == TARGET_OK; i++)
 		if (write_key(dfd, v[i]) == -1)
 			r = tgt_fail(t, "writing key", v[i]->key, errno);
-	if (r == TARGET_OK && fsync(dfd) == -1)
-		r = tgt_fail(t, "fsync of data directory", NULL, errno);
 	close(dfd);
 	return r;
 }
 
 /*
- * Step 3: a link for every key, made before the switch.  A link to a key
- * the old version lacks dangles until ..data is switched, so a reader sees
- * the new key appear with the rest of the new version, never before.
+ * A link for every key, made before the switch.  A link to a key the old
+ * version lacks dangles until ..data is switched, so a reader sees the new
+ * key appear with the rest of the new version, never before.  In a target
+ * directory this write made (fresh), no name can be taken yet.
  */
 static int
-link_keys(struct tgt *t, const struct result_item **v, size_t n)
+link_keys(struct tgt *t, const struct result_item **v, size_t n, int fresh)
 {
+	char	dest[KEY_MAX + sizeof(LINK_PREFIX) + 1];
 	size_t	i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (fresh) {
+			snprintf(dest, sizeof(dest), "%s%s", LINK_PREFIX,
+			    v[i]->key);
+			if (symlinkat(dest, t->fd, v[i]->key) == 0)
+				continue;
+		}
 		if (ensure_key_link(t->fd, v[i]->key) == -1)
 			return tgt_fail(t, "linking key", v[i]->key, errno);
+	}
 	return TARGET_OK;
 }
 
 /*
- * Undoes step 3 after a failure before the switch: removes the links of
- * keys that the old data directory old ("" if none) does not hold.
+ * Undoes the key links of a staged write: removes the links of keys that
+ * the old data directory old ("" if none) does not hold.
  */
 static void
 unlink_new_keys(struct tgt *t, const char *old)
@@ -758,7 +797,7 @@ unlink_new_keys(struct tgt *t, const char *old)
 		close(dfd);
 }
 
-/* Step 5: no link for keys gone from data directory dname; durable. */
+/* No link for keys gone from data directory dname. */
 static int
 prune_keys(struct tgt *t, const char *dname)
 {
@@ -770,8 +809,30 @@ prune_keys(struct tgt *t, const char *dname)
 	if (prune_key_links(t->fd, dfd) == -1)
 		r = tgt_fail(t, "removing links of old keys", NULL, errno);
 	close(dfd);
-	if (r == TARGET_OK && fsync(t->fd) == -1)
-		r = tgt_fail(t, "fsync of target directory", NULL, errno);
+	return r;
+}
+
+/*
+ * The process's umask, read from /proc/self/status: umask(2) cannot read it
+ * without setting it, which would race with other threads creating files.
+ * 0777 when it cannot be read, so that modes are then always forced.
+ */
+static mode_t
+proc_umask(void)
+{
+	FILE		*fp;
+	char		 line[128];
+	unsigned	 m;
+	mode_t		 r = 0777;
+
+	if ((fp = fopen("/proc/self/status", "re")) == NULL)
+		return r;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "Umask: %o", &m) == 1) {
+			r = (mode_t)(m & 0777);
+			break;
+		}
+	fclose(fp);
 	return r;
 }
 
@@ -779,7 +840,8 @@ static void	clean_target(int fd, const char *cur, const char *label);
 
 /*
  * Switches a target back to its old data directory old ("" if none) after
- * a failure that followed the switch, and repairs its links; best effort.
+ * a failure that followed the switch, removes the new one and repairs the
+ * links; best effort.
  */
 static void
 roll_back(struct tgt *t, const char *old)
@@ -795,48 +857,6 @@ roll_back(struct tgt *t, const char *old)
 }
 
 /*
- * Steps 2 to 5, from the old data directory old ("" if none).  Any failure
- * leaves the old version: before the switch by removing the new data
- * directory, after it by switching back.
- */
-static int
-replace(struct tgt *t, const char *old, const struct result_item **v,
-    size_t n)
-{
-	char	dname[NAME_MAX + 1];
-	int	r;
-
-	if (make_data_dir(t->fd, dname, sizeof(dname)) == -1)
-		return tgt_fail(t, "creating data directory", NULL, errno);
-	if ((r = fill_data_dir(t, dname, v, n)) != TARGET_OK ||
-	    (r = link_keys(t, v, n)) != TARGET_OK)
-		goto undo;
-	if (put_link(t->fd, dname, DATA_TMP, DATA_LINK) == -1) {
-		r = tgt_fail(t, "switching " DATA_LINK, NULL, errno);
-		goto undo;
-	}
-	if (fsync(t->fd) == -1)
-		r = tgt_fail(t, "fsync of target directory", NULL, errno);
-	else
-		r = prune_keys(t, dname);
-	if (r != TARGET_OK) {
-		roll_back(t, old);
-		return r;
-	}
-	if (old[0] != '\0' && strcmp(old, dname) != 0 &&
-	    remove_data_dir(t->fd, old) == -1)
-		log_warn("target %s/%s: removing old data directory", t->ns,
-		    t->name);
-	return TARGET_OK;
- undo:
-	if (remove_data_dir(t->fd, dname) == -1)
-		log_warn("target %s/%s: removing unfinished data directory",
-		    t->ns, t->name);
-	unlink_new_keys(t, old);
-	return r;
-}
-
-/*
  * Opens the output directory, creating it 0700 when missing (an existing
  * one keeps the mode its operator gave it).  The caller owns the result and
  * frees it with target_close.  NULL with a message in err on failure.
@@ -847,6 +867,8 @@ target_open(const char *dir, char *err, size_t errlen)
 	struct target_root	*root;
 	int			 made = 0;
 
+	euid = geteuid();
+	mode_exact = (proc_umask() & 0700) == 0;
 	if (mkdir(dir, DIR_MODE) == 0)
 		made = 1;
 	else if (errno != EEXIST) {
@@ -884,41 +906,449 @@ target_close(struct target_root *root)
 }
 
 /*
- * Writes ns/name atomically with the steps described at the top of this
- * file.  data is only read.  TARGET_OK with *changed set, or TARGET_ERR
- * with the old version in place and a message in err naming the target,
- * the step and the cause.  Concurrent calls must be for different targets.
+ * Batches.  A batch holds its writes' target directories open from stage
+ * to clean-up, and each namespace directory once.
+ */
+#define ITEM_DONE	0	/* nothing (more) to do; see rc */
+#define ITEM_STAGED	1
+#define ITEM_SWITCHED	2
+
+struct bitem {
+	struct tgt	 t;
+	char		 ns[NS_MAX + 1];
+	char		 name[NAME_MAX_LEN + 1];
+	int		 state;		/* ITEM_* */
+	int		 rc;		/* TARGET_OK or TARGET_ERR */
+	int		 fresh;		/* this write made the directory */
+	int		 owner_staged;	/* ..owner_tmp is written */
+	char		 old[NAME_MAX + 1];	/* ..data before; "" */
+	char		 dname[NAME_MAX + 1];	/* staged; "" none */
+	char		 err[TARGET_ERR_MAX];
+};
+
+struct bns {
+	char		 name[NS_MAX + 1];
+	int		 fd;
+};
+
+struct target_batch {
+	struct target_root *root;
+	struct bitem	*items;
+	size_t		 n;
+	size_t		 cap;
+	struct bns	*ns;
+	size_t		 nns;
+	size_t		 nscap;
+};
+
+struct target_batch *
+target_batch_new(struct target_root *root)
+{
+	struct target_batch	*b;
+
+	if ((b = calloc(1, sizeof(*b))) != NULL)
+		b->root = root;
+	return b;
+}
+
+/* The namespace directory of t, opened or created once per batch. */
+static int
+batch_nsfd(struct target_batch *b, struct tgt *t)
+{
+	struct bns	*nv;
+	size_t		 i, ncap;
+	int		 fd, r;
+
+	for (i = 0; i < b->nns; i++)
+		if (strcmp(b->ns[i].name, t->ns) == 0)
+			return b->ns[i].fd;
+	if (b->nns == b->nscap) {
+		ncap = b->nscap ? b->nscap * 2 : 8;
+		if ((nv = reallocarray(b->ns, ncap, sizeof(*nv))) == NULL) {
+			tgt_fail(t, "allocating", NULL, errno);
+			return -1;
+		}
+		b->ns = nv;
+		b->nscap = ncap;
+	}
+	if ((r = open_level(t, b->root->fd, t->ns, 1, "namespace", &fd,
+	    NULL)) != TARGET_OK)
+		return -1;
+	snprintf(b->ns[b->nns].name, sizeof(b->ns[b->nns].name), "%s",
+	    t->ns);
+	b->ns[b->nns++].fd = fd;
+	return fd;
+}
+
+/* A new item, its names copied; NULL when out of memory. */
+static struct bitem *
+batch_item(struct target_batch *b, const char *ns, const char *name,
+    size_t *slot)
+{
+	struct bitem	*it, *nv;
+	size_t		 ncap;
+
+	if (b->n == b->cap) {
+		ncap = b->cap ? b->cap * 2 : 16;
+		if ((nv = reallocarray(b->items, ncap, sizeof(*nv))) == NULL)
+			return NULL;
+		b->items = nv;
+		b->cap = ncap;
+	}
+	*slot = b->n;
+	it = &b->items[b->n++];
+	memset(it, 0, sizeof(*it));
+	snprintf(it->ns, sizeof(it->ns), "%s", ns != NULL ? ns : "");
+	snprintf(it->name, sizeof(it->name), "%s", name != NULL ? name : "");
+	it->t.ns = ns != NULL && strlen(ns) < sizeof(it->ns) ? it->ns : ns;
+	it->t.name = name != NULL && strlen(name) < sizeof(it->name) ?
+	    it->name : name;
+	it->t.nsfd = it->t.fd = -1;
+	it->t.err = it->err;
+	it->t.errlen = sizeof(it->err);
+	it->rc = TARGET_OK;
+	return it;
+}
+
+/*
+ * Reads the owner record under fd into buf and *creation.  TARGET_OK,
+ * TARGET_ABSENT, or TARGET_ERR (unreadable or malformed: the caller must
+ * not treat the target as orphaned, nor as someone else's).
+ */
+static int	read_owner(int fd, char *buf, size_t len, int *creation);
+
+/*
+ * Stages the owner record "owner" (creation) in ..owner_tmp unless ..owner
+ * already says so.  TARGET_OK, TARGET_OWNED when exclusive is set and
+ * ..owner names another owner, or TARGET_ERR.
+ */
+static int
+stage_owner(struct bitem *it, const char *owner, int creation,
+    int exclusive)
+{
+	struct result_item	 rec;
+	char			 buf[OWNER_MAX], cur[NS_MAX + NAME_MAX_LEN + 2];
+	int			 n, ccur;
+
+	n = snprintf(buf, sizeof(buf), "%s\n%d\n", owner, creation);
+	if (n < 0 || (size_t)n >= sizeof(buf) || strchr(owner, '\n'))
+		return tgt_fail(&it->t, "recording owner", NULL, EINVAL);
+	if (!it->fresh) {
+		switch (read_owner(it->t.fd, cur, sizeof(cur), &ccur)) {
+		case TARGET_OK:
+			if (strcmp(cur, owner) != 0 && exclusive) {
+				snprintf(it->err, sizeof(it->err), "target "
+				    "%s/%s is owned by externalsecret %s",
+				    it->t.ns, it->t.name, cur);
+				return TARGET_OWNED;
+			}
+			if (strcmp(cur, owner) == 0 && ccur == creation)
+				return TARGET_OK;
+			break;
+		case TARGET_ABSENT:
+			break;
+		default:
+			log_warnx("target %s/%s: " OWNER_FILE " is "
+			    "unreadable or malformed; rewriting it",
+			    it->t.ns, it->t.name);
+			break;
+		}
+		if (unlinkat(it->t.fd, OWNER_TMP, 0) == -1 &&
+		    errno != ENOENT)
+			return tgt_fail(&it->t, "removing " OWNER_TMP, NULL,
+			    errno);
+	}
+	rec.key = (char *)OWNER_TMP;
+	rec.data = (uint8_t *)buf;
+	rec.len = (size_t)n;
+	if (write_key(it->t.fd, &rec) == -1) {
+		n = errno;
+		unlinkat(it->t.fd, OWNER_TMP, 0);
+		return tgt_fail(&it->t, "writing " OWNER_TMP, NULL, n);
+	}
+	it->owner_staged = 1;
+	return TARGET_OK;
+}
+
+/* Undoes what stage did for it: the new data directory, links, owner. */
+static void
+item_abort(struct bitem *it)
+{
+	if (it->owner_staged)
+		unlinkat(it->t.fd, OWNER_TMP, 0);
+	it->owner_staged = 0;
+	if (it->dname[0] != '\0') {
+		if (remove_data_dir(it->t.fd, it->dname) == -1)
+			log_warn("target %s/%s: removing unfinished data "
+			    "directory", it->t.ns, it->t.name);
+		unlink_new_keys(&it->t, it->old);
+	}
+	it->dname[0] = '\0';
+}
+
+static void
+item_fail(struct bitem *it, const char *step, int e)
+{
+	item_abort(it);
+	tgt_fail(&it->t, step, NULL, e);
+	it->rc = TARGET_ERR;
+	it->state = ITEM_DONE;
+}
+
+/*
+ * Stages the write req describes for the batch; see the steps at the top.
+ * TARGET_OK (staged, or nothing to change) with *slot set for
+ * target_batch_result, TARGET_OWNED when req->exclusive is set and the
+ * target's owner record names another owner, or TARGET_ERR; err says why.
+ */
+int
+target_batch_stage(struct target_batch *b, const struct target_req *req,
+    size_t *slot, char *err, size_t errlen)
+{
+	const struct target_data  *data = req->data;
+	const struct result_item **v = NULL;
+	struct bitem		   *it;
+	int			   r, c;
+
+	if ((it = batch_item(b, req->ns, req->name, slot)) == NULL) {
+		snprintf(err, errlen, "target %s/%s: %s", req->ns, req->name,
+		    strerror(ENOMEM));
+		return TARGET_ERR;
+	}
+	if ((r = tgt_check(&it->t)) != TARGET_OK)
+		goto fail;
+	if (data != NULL && (r = check_items(&it->t, data, &v)) != TARGET_OK)
+		goto fail;
+	if ((it->t.nsfd = batch_nsfd(b, &it->t)) == -1) {
+		r = TARGET_ERR;
+		goto fail;
+	}
+	if ((r = open_level(&it->t, it->t.nsfd, it->t.name, 1, "target",
+	    &it->t.fd, &it->fresh)) != TARGET_OK)
+		goto fail;
+	if (req->owner != NULL && (r = stage_owner(it, req->owner,
+	    req->creation, req->exclusive)) != TARGET_OK)
+		goto fail;
+	if (data == NULL)
+		goto staged;
+	c = it->fresh ? 0 : current_data(it->t.fd, it->old, sizeof(it->old));
+	if (c == -1) {
+		r = tgt_fail(&it->t, "reading " DATA_LINK, NULL, errno);
+		goto fail;
+	}
+	if (c == 0)
+		it->old[0] = '\0';
+	else if (unchanged(&it->t, it->old, v, data->nitems))
+		goto staged;
+	if (make_data_dir(it->t.fd, it->dname, sizeof(it->dname)) == -1) {
+		it->dname[0] = '\0';
+		r = tgt_fail(&it->t, "creating data directory", NULL, errno);
+		goto fail;
+	}
+	if ((r = fill_data_dir(&it->t, it->dname, v, data->nitems)) !=
+	    TARGET_OK || (r = link_keys(&it->t, v, data->nitems,
+	    it->fresh)) != TARGET_OK)
+		goto fail;
+ staged:
+	free(v);
+	it->state = it->owner_staged || it->dname[0] != '\0' ? ITEM_STAGED :
+	    ITEM_DONE;
+	return TARGET_OK;
+ fail:
+	free(v);
+	item_abort(it);
+	it->rc = TARGET_ERR;
+	it->state = ITEM_DONE;
+	snprintf(err, errlen, "%s", it->err);
+	return r;
+}
+
+/*
+ * The barrier: every write to the output file system so far reaches the
+ * disk.  One syncfs(2), where the file system has one (on tmpfs it costs
+ * nothing).
+ */
+static int
+batch_sync(struct target_batch *b)
+{
+	return syncfs(b->root->fd);
+}
+
+/* Step 3 for one staged item. */
+static void
+item_switch(struct bitem *it)
+{
+	if (it->owner_staged &&
+	    renameat(it->t.fd, OWNER_TMP, it->t.fd, OWNER_FILE) == -1) {
+		item_fail(it, "writing " OWNER_FILE, errno);
+		return;
+	}
+	it->owner_staged = 0;
+	if (it->dname[0] != '\0' && (it->fresh ? symlinkat(it->dname,
+	    it->t.fd, DATA_LINK) : put_link(it->t.fd, it->dname, DATA_TMP,
+	    DATA_LINK)) == -1) {
+		item_fail(it, "switching " DATA_LINK, errno);
+		return;
+	}
+	it->state = ITEM_SWITCHED;
+}
+
+/* Step 5 for one switched item. */
+static void
+item_clean(struct bitem *it)
+{
+	char	err[TARGET_ERR_MAX];
+	struct tgt t = it->t;
+
+	it->state = ITEM_DONE;
+	if (it->dname[0] == '\0' || it->fresh)
+		return;
+	t.err = err;
+	t.errlen = sizeof(err);
+	if (prune_keys(&t, it->dname) != TARGET_OK)
+		log_warnx("%s", err);
+	if (it->old[0] != '\0' && strcmp(it->old, it->dname) != 0 &&
+	    remove_data_dir(it->t.fd, it->old) == -1)
+		log_warn("target %s/%s: removing old data directory",
+		    it->t.ns, it->t.name);
+}
+
+/*
+ * Makes every staged write of the batch durable and visible: barrier,
+ * switch, barrier, clean-up.  A failed barrier fails every write of the
+ * batch and leaves each target's old version: before the switch by
+ * removing what was staged, after it by switching back.
+ */
+void
+target_batch_commit(struct target_batch *b)
+{
+	struct bitem	*it;
+	size_t		 i, staged = 0;
+	int		 e;
+
+	for (i = 0; i < b->n; i++)
+		staged += b->items[i].state == ITEM_STAGED;
+	if (staged == 0)
+		return;
+	if (batch_sync(b) == -1) {
+		e = errno;
+		for (i = 0; i < b->n; i++)
+			if (b->items[i].state == ITEM_STAGED)
+				item_fail(&b->items[i], "syncing staged "
+				    "files", e);
+		return;
+	}
+	for (i = 0; i < b->n; i++)
+		if (b->items[i].state == ITEM_STAGED)
+			item_switch(&b->items[i]);
+	if (batch_sync(b) == -1) {
+		e = errno;
+		for (i = 0; i < b->n; i++) {
+			it = &b->items[i];
+			if (it->state != ITEM_SWITCHED)
+				continue;
+			if (it->dname[0] != '\0')
+				roll_back(&it->t, it->old);
+			tgt_fail(&it->t, "syncing the switch", NULL, e);
+			it->rc = TARGET_ERR;
+			it->state = ITEM_DONE;
+			it->dname[0] = '\0';
+		}
+		return;
+	}
+	for (i = 0; i < b->n; i++)
+		if (b->items[i].state == ITEM_SWITCHED)
+			item_clean(&b->items[i]);
+}
+
+/*
+ * The outcome of the write in slot once the batch is committed: TARGET_OK
+ * with *changed telling whether the content changed, or TARGET_ERR with a
+ * message in err.
+ */
+int
+target_batch_result(struct target_batch *b, size_t slot, int *changed,
+    char *err, size_t errlen)
+{
+	struct bitem	*it;
+
+	*changed = 0;
+	if (slot >= b->n) {
+		snprintf(err, errlen, "target: no such write");
+		return TARGET_ERR;
+	}
+	it = &b->items[slot];
+	if (it->state != ITEM_DONE) {
+		snprintf(err, errlen, "target %s/%s: not committed",
+		    it->t.ns, it->t.name);
+		return TARGET_ERR;
+	}
+	if (it->rc != TARGET_OK) {
+		snprintf(err, errlen, "%s", it->err);
+		return TARGET_ERR;
+	}
+	*changed = it->dname[0] != '\0';
+	return TARGET_OK;
+}
+
+/* Frees b; a write staged and not committed is undone. */
+void
+target_batch_free(struct target_batch *b)
+{
+	size_t	i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n; i++) {
+		if (b->items[i].state == ITEM_STAGED)
+			item_abort(&b->items[i]);
+		if (b->items[i].t.fd != -1)
+			close(b->items[i].t.fd);
+	}
+	for (i = 0; i < b->nns; i++)
+		close(b->ns[i].fd);
+	free(b->items);
+	free(b->ns);
+	free(b);
+}
+
+/* A batch of one write: stage, commit, result. */
+static int
+write_one(struct target_root *root, const struct target_req *req,
+    int *changed, char *err, size_t errlen)
+{
+	struct target_batch	*b;
+	size_t			 slot;
+	int			 r, c = 0;
+
+	if ((b = target_batch_new(root)) == NULL) {
+		snprintf(err, errlen, "target %s/%s: %s", req->ns, req->name,
+		    strerror(ENOMEM));
+		return TARGET_ERR;
+	}
+	r = target_batch_stage(b, req, &slot, err, errlen);
+	if (r == TARGET_OK) {
+		target_batch_commit(b);
+		r = target_batch_result(b, slot, &c, err, errlen);
+	}
+	target_batch_free(b);
+	if (changed != NULL)
+		*changed = c;
+	return r;
+}
+
+/*
+ * Writes ns/name atomically as a batch of one.  data is only read.
+ * TARGET_OK with *changed set, or TARGET_ERR with the old version in place
+ * and a message in err naming the target, the step and the cause.
  */
 int
 target_write(struct target_root *root, const char *ns, const char *name,
     const struct target_data *data, int *changed, char *err, size_t errlen)
 {
-	struct tgt		   t = { ns, name, -1, -1, err, errlen };
-	const struct result_item **v = NULL;
-	char			   cur[NAME_MAX + 1];
-	int			   r, c;
+	struct target_req	req = { ns, name, data, NULL, 0, 0 };
 
-	*changed = 0;
-	if ((r = tgt_open(root, &t, 1)) != TARGET_OK)
-		goto done;
-	if ((r = check_items(&t, data, &v)) != TARGET_OK)
-		goto done;
-	if ((c = current_data(t.fd, cur, sizeof(cur))) == -1) {
-		r = tgt_fail(&t, "reading " DATA_LINK, NULL, errno);
-		goto done;
-	}
-	if (c == 0)
-		cur[0] = '\0';
-	else if (unchanged(&t, cur, v, data->nitems)) {
-		r = TARGET_OK;
-		goto done;
-	}
-	if ((r = replace(&t, cur, v, data->nitems)) == TARGET_OK)
-		*changed = 1;
- done:
-	free(v);
-	tgt_close(&t);
-	return r;
+	return write_one(root, &req, changed, err, errlen);
 }
 
 /* Reads the regular file key under dfd into secure memory. */
@@ -1042,7 +1472,7 @@ target_read(struct target_root *root, const char *ns, const char *name,
 	int		 dfd = -1, made, r;
 
 	memset(out, 0, sizeof(*out));
-	if ((r = tgt_open(root, &t, 0)) != TARGET_OK)
+	if ((r = tgt_open(root, &t)) != TARGET_OK)
 		goto done;
 	if ((r = read_link(t.fd, DATA_LINK, cur, sizeof(cur))) != 1) {
 		r = r == 0 ? TARGET_ABSENT :
@@ -1129,7 +1559,7 @@ target_delete(struct target_root *root, const char *ns, const char *name,
 	struct tgt	t = { ns, name, -1, -1, err, errlen };
 	int		r;
 
-	if ((r = tgt_open(root, &t, 0)) != TARGET_OK)
+	if ((r = tgt_open(root, &t)) != TARGET_OK)
 		goto done;
 	if (unlinkat(t.fd, DATA_LINK, 0) == -1 && errno != ENOENT) {
 		r = tgt_fail(&t, "removing " DATA_LINK, NULL, errno);
@@ -1335,39 +1765,9 @@ int
 target_set_owner(struct target_root *root, const char *ns, const char *name,
     const char *owner, int creation, char *err, size_t errlen)
 {
-	struct tgt		t = { ns, name, -1, -1, err, errlen };
-	struct result_item	it;
-	char			buf[OWNER_MAX];
-	int			r, n;
+	struct target_req	req = { ns, name, NULL, owner, creation, 0 };
 
-	if ((r = tgt_open(root, &t, 1)) != TARGET_OK)
-		goto done;
-	n = snprintf(buf, sizeof(buf), "%s\n%d\n", owner, creation);
-	if (n < 0 || (size_t)n >= sizeof(buf) || strchr(owner, '\n')) {
-		r = tgt_fail(&t, "recording owner", NULL, EINVAL);
-		goto done;
-	}
-	it.key = (char *)OWNER_TMP;
-	it.data = (uint8_t *)buf;
-	it.len = (size_t)n;
-	if (unlinkat(t.fd, OWNER_TMP, 0) == -1 && errno != ENOENT) {
-		r = tgt_fail(&t, "removing " OWNER_TMP, NULL, errno);
-		goto done;
-	}
-	if (write_key(t.fd, &it) == -1 ||
-	    renameat(t.fd, OWNER_TMP, t.fd, OWNER_FILE) == -1) {
-		r = tgt_fail(&t, "writing " OWNER_FILE, NULL, errno);
-		unlinkat(t.fd, OWNER_TMP, 0);
-		goto done;
-	}
-	if (fsync(t.fd) == -1) {
-		r = tgt_fail(&t, "fsync of target directory", NULL, errno);
-		goto done;
-	}
-	r = TARGET_OK;
- done:
-	tgt_close(&t);
-	return r;
+	return write_one(root, &req, NULL, err, errlen);
 }
 
 /* Parses "owner\ncreation\n" from buf into out; 0 or -1. */
@@ -1392,6 +1792,27 @@ parse_owner(char *buf, char *out, size_t len, int *creation)
 	return 0;
 }
 
+static int
+read_owner(int tfd, char *buf, size_t len, int *creation)
+{
+	char		 content[OWNER_MAX + 1];
+	ssize_t		 n;
+	int		 fd, r;
+
+	fd = openat(tfd, OWNER_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return errno == ENOENT ? TARGET_ABSENT : TARGET_ERR;
+	n = read_full(fd, content, sizeof(content) - 1);
+	close(fd);
+	if (n == -1)
+		return TARGET_ERR;
+	content[n] = '\0';
+	r = (size_t)n == strlen(content) &&
+	    parse_owner(content, buf, len, creation) == 0;
+	return r ? TARGET_OK : TARGET_ERR;
+}
+
 /*
  * Reads the owner record of ns/name into buf (NUL-terminated) and
  * *creation.  TARGET_OK, TARGET_ABSENT when there is none, TARGET_ERR (and
@@ -1402,35 +1823,17 @@ int
 target_owner(struct target_root *root, const char *ns, const char *name,
     char *buf, size_t len, int *creation)
 {
-	char		 err[256], content[OWNER_MAX + 1];
+	char		 err[256];
 	struct tgt	 t = { ns, name, -1, -1, err, sizeof(err) };
-	ssize_t		 n;
-	int		 fd = -1, r;
+	int		 r;
 
-	if ((r = tgt_open(root, &t, 0)) != TARGET_OK)
+	if ((r = tgt_open(root, &t)) != TARGET_OK)
 		goto done;
-	fd = openat(t.fd, OWNER_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (fd == -1) {
-		r = errno == ENOENT ? TARGET_ABSENT :
-		    tgt_fail(&t, "opening " OWNER_FILE, NULL, errno);
-		goto done;
-	}
-	if ((n = read_full(fd, content, sizeof(content) - 1)) == -1) {
-		r = tgt_fail(&t, "reading " OWNER_FILE, NULL, errno);
-		goto done;
-	}
-	content[n] = '\0';
-	if ((size_t)n == strlen(content) &&
-	    parse_owner(content, buf, len, creation) == 0)
-		r = TARGET_OK;
-	else
-		r = tgt_fail(&t, OWNER_FILE, "is malformed", EINVAL);
+	if ((r = read_owner(t.fd, buf, len, creation)) == TARGET_ERR)
+		tgt_fail(&t, OWNER_FILE, "is unreadable or malformed", EINVAL);
  done:
 	if (r == TARGET_ERR)
 		log_warnx("%s", err);
-	if (fd != -1)
-		close(fd);
 	tgt_close(&t);
 	return r;
 }

@@ -9,8 +9,8 @@
  *
  * Files are 0600 and directories 0700 whatever the umask; every path is
  * reached with openat and O_NOFOLLOW from a directory descriptor, and names
- * are validated before use.  A target reported written has been fsynced
- * (files, data directory, and the directory holding ..data).
+ * are validated before use.  A target reported written is durable: its
+ * batch was made so with syncfs(2), before and after the switch.
  */
 #ifndef XS_TARGET_H
 #define XS_TARGET_H
@@ -42,6 +42,35 @@ struct target_data {
 #define TARGET_ERR	-1	/* I/O error; message in err */
 #define TARGET_ABSENT	 0	/* target_read: no such target */
 #define TARGET_OK	 1
+#define TARGET_OWNED	 2	/* another owner holds the target */
+
+#define TARGET_ERR_MAX	1024	/* enough for any message in err */
+
+/*
+ * Batched writes (group commit): stage any number of writes, then commit
+ * them together; each commit costs two syncfs(2) calls, however many
+ * writes it holds.  A batch must not hold two writes of one target, and
+ * the caller serialises the writes of one target across batches.
+ */
+struct target_batch;
+
+struct target_req {
+	const char	*ns;
+	const char	*name;
+	const struct target_data *data;	/* NULL: only the owner record */
+	const char	*owner;		/* NULL: leave the owner record */
+	int		 creation;	/* recorded with owner */
+	int		 exclusive;	/* refuse a target another owns */
+};
+
+struct target_batch *target_batch_new(struct target_root *root);
+int	target_batch_stage(struct target_batch *b,
+	    const struct target_req *req, size_t *slot, char *err,
+	    size_t errlen);
+void	target_batch_commit(struct target_batch *b);
+int	target_batch_result(struct target_batch *b, size_t slot,
+	    int *changed, char *err, size_t errlen);
+void	target_batch_free(struct target_batch *b);
 
 /*
  * Writes the target atomically.  When the current content is byte-for-byte
