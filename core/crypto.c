@@ -1,11 +1,16 @@
 /*
  * Crypto helpers of the host API.
  *
- * Digests and MACs are one-shot calls into libcrypto (EVP_Digest and HMAC,
- * neither deprecated in OpenSSL 3).  They cannot fail for valid input short
- * of an allocation failure inside libcrypto; since their ABI returns
- * nothing, a failure leaves an all-zero output (which no server accepts as a
- * signature) and logs one line.
+ * Digests are one-shot EVP_Digest calls on digests fetched once.  OpenSSL 3
+ * looks an implicitly named digest (EVP_sha256()) or MAC (HMAC(), which is
+ * EVP_Q_mac) up in its provider store on every call, under a lock that
+ * every signing thread shares; with a request signed per provider call
+ * that lookup cost more than the hashing.  HMAC (RFC 2104) is therefore
+ * composed here from two digests of the fetched algorithm; the tests check
+ * it against RFC 4231 and RFC 2202.  None of this can fail for valid input
+ * short of an allocation failure inside libcrypto; since the ABI returns
+ * nothing, a failure leaves an all-zero output (which no server accepts as
+ * a signature) and logs one line.
  *
  * Base64 is written here rather than taken from libcrypto's EVP_Encode*,
  * which tolerate whitespace, stray padding and missing padding: the host
@@ -16,10 +21,10 @@
 #include <sys/types.h>
 
 #include <limits.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "crypto.h"
@@ -42,25 +47,83 @@ crypto_failed(const char *what, void *out, size_t len)
 	log_warnx("crypto: %s failed inside libcrypto", what);
 }
 
+#define HMAC_BLOCK	64	/* the block size of SHA-1 and SHA-256 */
+
+static pthread_once_t	 md_once = PTHREAD_ONCE_INIT;
+static EVP_MD		*md_sha256;	/* fetched once, kept for the */
+static EVP_MD		*md_sha1;	/* life of the process */
+
+static void
+md_fetch(void)
+{
+	md_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
+/* The fetched digest, or the implicit one should the fetch have failed. */
+static const EVP_MD *
+md_get(int sha1)
+{
+	pthread_once(&md_once, md_fetch);
+	if (sha1)
+		return md_sha1 != NULL ? md_sha1 : EVP_sha1();
+	return md_sha256 != NULL ? md_sha256 : EVP_sha256();
+}
+
 /* SHA-256 of data into out.  Any thread. */
 void
 crypto_sha256(const void *data, size_t len, uint8_t out[32])
 {
-	if (EVP_Digest(nonnull(data), len, out, NULL, EVP_sha256(),
-	    NULL) != 1)
+	if (EVP_Digest(nonnull(data), len, out, NULL, md_get(0), NULL) != 1)
 		crypto_failed("SHA-256", out, 32);
 }
 
-/* HMAC with md; out has room for the digest size of md. */
+/* One digest of pad (a block) then of data, with ctx. */
+static int
+pad_digest(EVP_MD_CTX *ctx, const EVP_MD *md, const uint8_t *pad,
+    const void *data, size_t len, uint8_t *out)
+{
+	return EVP_DigestInit_ex(ctx, md, NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, pad, HMAC_BLOCK) == 1 &&
+	    EVP_DigestUpdate(ctx, nonnull(data), len) == 1 &&
+	    EVP_DigestFinal_ex(ctx, out, NULL) == 1;
+}
+
+/*
+ * HMAC with md (a 64-byte block digest) of outsz bytes:
+ * H((K ^ opad) || H((K ^ ipad) || data)), K the key padded to a block, or
+ * its digest when longer than a block.
+ */
 static void
 hmac(const EVP_MD *md, const char *name, const void *key, size_t klen,
     const void *data, size_t len, uint8_t *out, size_t outsz)
 {
-	unsigned int	olen = 0;
+	EVP_MD_CTX	*ctx;
+	uint8_t		 k[HMAC_BLOCK], pad[HMAC_BLOCK], inner[32];
+	size_t		 i;
+	int		 ok = 0;
 
-	if (klen > INT_MAX ||
-	    HMAC(md, nonnull(key), (int)klen, nonnull(data), len, out,
-	    &olen) == NULL || olen != outsz)
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		goto done;
+	memset(k, 0, sizeof(k));
+	if (klen > HMAC_BLOCK) {
+		if (EVP_Digest(key, klen, k, NULL, md, NULL) != 1)
+			goto done;
+	} else if (klen > 0)
+		memcpy(k, key, klen);
+	for (i = 0; i < HMAC_BLOCK; i++)
+		pad[i] = k[i] ^ 0x36;
+	if (!pad_digest(ctx, md, pad, data, len, inner))
+		goto done;
+	for (i = 0; i < HMAC_BLOCK; i++)
+		pad[i] = k[i] ^ 0x5c;
+	ok = pad_digest(ctx, md, pad, inner, outsz, out);
+ done:
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(inner, sizeof(inner));
+	if (!ok)
 		crypto_failed(name, out, outsz);
 }
 
@@ -69,7 +132,7 @@ void
 crypto_hmac_sha256(const void *key, size_t klen, const void *data,
     size_t len, uint8_t out[32])
 {
-	hmac(EVP_sha256(), "HMAC-SHA256", key, klen, data, len, out, 32);
+	hmac(md_get(0), "HMAC-SHA256", key, klen, data, len, out, 32);
 }
 
 /* HMAC-SHA1 of data under key into out.  Any thread. */
@@ -77,7 +140,7 @@ void
 crypto_hmac_sha1(const void *key, size_t klen, const void *data, size_t len,
     uint8_t out[20])
 {
-	hmac(EVP_sha1(), "HMAC-SHA1", key, klen, data, len, out, 20);
+	hmac(md_get(1), "HMAC-SHA1", key, klen, data, len, out, 20);
 }
 
 /* len bytes from the CSPRNG into buf: XS_OK or XS_ERR_INTERNAL. */
