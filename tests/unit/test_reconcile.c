@@ -8,14 +8,20 @@
  * struct provider_set by hand, next to the real host table, real manifests
  * (manifest_load_buffer) and a real output directory (target_open) in a
  * temporary directory.
+ *
+ * syncfs is replaced below, to count the writer's barriers and to hold
+ * them while a test looks at what goes on meanwhile: the code under test
+ * is linked into this program, so it calls this definition.
  */
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <limits.h>
 #include <pthread.h>
 #include <regex.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +37,22 @@
 #include "status.h"
 #include "target.h"
 #include "tap.h"
+
+static pthread_mutex_t	sf_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	sf_cv = PTHREAD_COND_INITIALIZER;
+static int		sf_calls;
+static int		sf_hold;	/* syncfs waits while set */
+
+int
+syncfs(int fd)
+{
+	pthread_mutex_lock(&sf_mu);
+	sf_calls++;
+	while (sf_hold)
+		pthread_cond_wait(&sf_cv, &sf_mu);
+	pthread_mutex_unlock(&sf_mu);
+	return (int)syscall(SYS_syncfs, fd);
+}
 
 #define TP_MAXKEYS	512
 #define TP_MAXSTAMPS	4096
@@ -1165,6 +1187,71 @@ test_dedup(void)
 	free(y);
 }
 
+static void *
+once_thread(void *arg)
+{
+	struct fixture	*fx = arg;
+
+	return (void *)(intptr_t)reconcile_once(fx->r);
+}
+
+/*
+ * The writer: while a barrier is held (a slow disk), the workers go on
+ * fetching every ExternalSecret, and once it is let go the writes land in
+ * a few batches, two syncfs each, not two per target.
+ */
+static void
+test_group_commit(void)
+{
+	struct fixture	 fx;
+	pthread_t	 t;
+	void		*ret;
+	char		*y, key[16], path[PATH_MAX + 32];
+	int		 i, fetched, found = 0, calls;
+
+	tp_reset();
+	for (i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "key%d", i);
+		tp_set(key, key, XS_OK);
+	}
+	fx_open(&fx, 8);
+	y = many(200, 200, STORE);
+	reconcile_apply(fx.r, load(y));
+	pthread_mutex_lock(&sf_mu);
+	sf_hold = 1;
+	sf_calls = 0;
+	pthread_mutex_unlock(&sf_mu);
+	pthread_create(&t, NULL, once_thread, &fx);
+	for (i = 0; i < 1000; i++) {
+		pthread_mutex_lock(&tp.mu);
+		fetched = tp.get_calls;
+		pthread_mutex_unlock(&tp.mu);
+		if (fetched == 200)
+			break;
+		usleep(10000);
+	}
+	is_int(fetched, 200, "writer: every fetch made while a write waits "
+	    "for the disk");
+	pthread_mutex_lock(&sf_mu);
+	sf_hold = 0;
+	pthread_cond_broadcast(&sf_cv);
+	pthread_mutex_unlock(&sf_mu);
+	pthread_join(t, &ret);
+	is_int((int)(intptr_t)ret, 0, "writer: all 200 synced");
+	for (i = 0; i < 200; i++) {
+		snprintf(path, sizeof(path), "%s/default/es%d/v", fx.out, i);
+		found += access(path, F_OK) == 0;
+	}
+	is_int(found, 200, "writer: every target written");
+	pthread_mutex_lock(&sf_mu);
+	calls = sf_calls;
+	pthread_mutex_unlock(&sf_mu);
+	ok(calls >= 2 && calls <= 10, "writer: 200 targets made durable "
+	    "with %d syncfs calls", calls);
+	fx_close(&fx);
+	free(y);
+}
+
 static void
 test_rate_limit(void)
 {
@@ -1525,6 +1612,7 @@ main(void)
 	test_stores();
 	test_controller_class();
 	test_dedup();
+	test_group_commit();
 	test_rate_limit();
 	test_auth();
 	test_invalid_and_status();

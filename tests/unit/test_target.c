@@ -110,7 +110,8 @@ write_kv(struct target_root *root, const char *ns, const char *name,
 	return r;
 }
 
-/* Reads a file the way a consumer does, following links; "" if absent. */
+/* Reads a file the way a consumer does, following links; "<absent>" if
+ * it cannot be opened. */
 static const char *
 slurp(const char *p)
 {
@@ -620,6 +621,97 @@ test_owner(struct target_root *root)
 	    &creation), TARGET_ABSENT, "absent target has no owner");
 }
 
+/*
+ * Group commit: many writes staged in one batch are made durable by two
+ * syncfs calls in all; a write that fails to stage (a foreign owner, a bad
+ * key) leaves the others alone; nothing is visible before the commit.
+ */
+static void
+test_batch(struct target_root *root)
+{
+	const char		*kv[] = { "k=batched" }, *bad[] = { "..x=v" };
+	struct result_item	 items[16], bitems[16];
+	struct target_data	 d = mkdata(items, kv, 1);
+	struct target_data	 bd = mkdata(bitems, bad, 1);
+	struct target_req	 req;
+	struct target_batch	*b;
+	char			 err[TARGET_ERR_MAX], name[32];
+	size_t			 slot[20], bslot;
+	int			 i, changed, okc = 0, r;
+
+	is_int(target_set_owner(root, "batch", "taken", "batch/someone",
+	    CREATE_OWNER, err, sizeof(err)), TARGET_OK,
+	    "a target owned by another");
+	b = target_batch_new(root);
+	memset(&req, 0, sizeof(req));
+	req.ns = "batch";
+	req.data = &d;
+	req.owner = "batch/me";
+	req.creation = CREATE_OWNER;
+	req.exclusive = 1;
+	for (i = 0; i < 20; i++) {
+		fmt(name, sizeof(name), "t%d", i);
+		req.name = name;
+		okc += target_batch_stage(b, &req, &slot[i], err,
+		    sizeof(err)) == TARGET_OK;
+	}
+	is_int(okc, 20, "20 writes staged");
+	req.name = "taken";
+	r = target_batch_stage(b, &req, &bslot, err, sizeof(err));
+	is_int(r, TARGET_OWNED, "a foreign owner's target is refused");
+	ok(strstr(err, "batch/taken") && strstr(err, "batch/someone"),
+	    "the refusal names target and owner: %s", err);
+	req.name = "badkey";
+	req.data = &bd;
+	is_int(target_batch_stage(b, &req, &bslot, err, sizeof(err)),
+	    TARGET_ERR, "a bad key fails its own write");
+	is_str(slurp(path("batch/t0/k")), "<absent>",
+	    "nothing readable before the commit");
+	sync_calls = 0;
+	target_batch_commit(b);
+	is_int(sync_calls, 2, "two syncfs for a batch of 20");
+	for (i = okc = 0; i < 20; i++) {
+		fmt(name, sizeof(name), "batch/t%d/k", i);
+		okc += target_batch_result(b, slot[i], &changed, err,
+		    sizeof(err)) == TARGET_OK && changed &&
+		    strcmp(slurp(path("%s", name)), "batched") == 0;
+	}
+	is_int(okc, 20, "every write of the batch is in place");
+	target_batch_free(b);
+	is_str(slurp(path("batch/taken/..owner")), "batch/someone\n0\n",
+	    "the foreign owner's record is untouched");
+	is_int(mode_of(path("batch/badkey/..data")), -1,
+	    "the failed write left nothing");
+
+	/* The same content again: nothing to do, no barrier. */
+	b = target_batch_new(root);
+	req.name = "t3";
+	req.data = &d;
+	target_batch_stage(b, &req, &slot[0], err, sizeof(err));
+	sync_calls = 0;
+	target_batch_commit(b);
+	is_int(sync_calls, 0, "an unchanged batch needs no syncfs");
+	ok(target_batch_result(b, slot[0], &changed, err, sizeof(err)) ==
+	    TARGET_OK && !changed, "and reports no change");
+	target_batch_free(b);
+
+	/* Staged, then dropped: the old version stays, nothing is left. */
+	b = target_batch_new(root);
+	req.data = &bd;
+	freedata(&bd);
+	bd = mkdata(bitems, kv, 1);
+	bitems[0].data = (uint8_t *)"dropped";
+	bitems[0].len = 7;
+	target_batch_stage(b, &req, &slot[0], err, sizeof(err));
+	target_batch_free(b);
+	is_str(slurp(path("batch/t3/k")), "batched",
+	    "a batch freed uncommitted changes nothing");
+	is_int(count_data_dirs(path("batch/t3")), 1,
+	    "and leaves no data directory");
+	freedata(&d);
+	freedata(&bd);
+}
+
 struct writer {
 	struct target_root	*root;
 	char			 name[16];
@@ -763,6 +855,7 @@ main(void)
 	test_eio(root);
 	test_cleanup(root);
 	test_owner(root);
+	test_batch(root);
 	test_concurrent(root);
 	test_list_delete();
 	target_close(root);
