@@ -210,7 +210,8 @@ struct reconciler {
 	int		 write_stop;
 	int		 writer_running;
 	pthread_t	 writer;
-	uint64_t	 write_batches;
+	uint64_t	 write_batches;	/* counters for metrics */
+	uint64_t	 writes;
 
 	struct metrics	*metrics;
 };

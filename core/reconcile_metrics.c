@@ -175,6 +175,15 @@ render_own(struct mbuf *b, struct reconciler *r)
 	counter(b, "xsecrets_ratelimit_waits_total",
 	    "Provider calls that waited for the store's rate limit",
 	    &r->rl_waits);
+	family(b, "xsecrets_write_queue_depth", "gauge",
+	    "Synced data waiting for the target writer");
+	mbuf_printf(b, "xsecrets_write_queue_depth %zu\n",
+	    __atomic_load_n(&r->wq_len, __ATOMIC_RELAXED));
+	counter(b, "xsecrets_target_writes_total",
+	    "Target writes the writer made or tried", &r->writes);
+	counter(b, "xsecrets_target_write_batches_total",
+	    "Batches of target writes made durable together",
+	    &r->write_batches);
 	family(b, "xsecrets_next_due_seconds", "gauge",
 	    "Seconds until the earliest scheduled sync");
 	next = sched_next_due(r->sched);

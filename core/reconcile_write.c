@@ -332,7 +332,7 @@ take_batch(struct reconciler *r, size_t *n)
 		if (*n > 0 && same_target(list, w))
 			break;
 		r->wq_head = w->next;
-		r->wq_len--;
+		__atomic_sub_fetch(&r->wq_len, 1, __ATOMIC_RELAXED);
 		w->next = NULL;
 		*tail = w;
 		tail = &w->next;
@@ -358,7 +358,8 @@ writer_main(void *arg)
 		if (r->wq_head == NULL)
 			break;		/* stopping, and everything written */
 		list = take_batch(r, &n);
-		r->write_batches++;
+		__atomic_add_fetch(&r->write_batches, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&r->writes, n, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&r->write_lock);
 		write_batch(r, list, n);
 		pthread_mutex_lock(&r->write_lock);
@@ -420,6 +421,8 @@ reconcile_write_submit(struct rc_job *job, struct rc_data *d)
 	memset(d, 0, sizeof(*d));
 	job->handed = 1;
 	if (!r->writer_running) {
+		__atomic_add_fetch(&r->write_batches, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&r->writes, 1, __ATOMIC_RELAXED);
 		write_batch(r, w, 1);
 		return;
 	}
@@ -428,7 +431,7 @@ reconcile_write_submit(struct rc_job *job, struct rc_data *d)
 		pthread_cond_wait(&r->write_space, &r->write_lock);
 	*r->wq_tail = w;
 	r->wq_tail = &w->next;
-	r->wq_len++;
+	__atomic_add_fetch(&r->wq_len, 1, __ATOMIC_RELAXED);
 	pthread_cond_signal(&r->write_cond);
 	pthread_mutex_unlock(&r->write_lock);
 }

@@ -55,9 +55,13 @@ like "$T/metrics" '^externalsecret_reconcile_duration' \
     "externalsecret_reconcile_duration"
 for m in xsecrets_queue_depth xsecrets_dedup_fetches_total \
     xsecrets_credential_refreshes_total xsecrets_ratelimit_waits_total \
-    xsecrets_next_due_seconds; do
+    xsecrets_next_due_seconds xsecrets_write_queue_depth; do
 	like "$T/metrics" "^$m" "$m"
 done
+like "$T/metrics" '^xsecrets_target_writes_total [1-9]' \
+    "xsecrets_target_writes_total"
+like "$T/metrics" '^xsecrets_target_write_batches_total [1-9]' \
+    "xsecrets_target_write_batches_total"
 unlike "$T/metrics" 'metric-canary-value' "no secret in the metrics"
 nok "not reachable on another address" \
     curl -sf --max-time 2 "http://127.0.0.2:$port/healthz"

@@ -1527,7 +1527,9 @@ test_invalid_and_status(void)
 	char		*y, *bad;
 	FILE		*fp;
 	char		 buf[65536];
+	const char	*wp, *bp;
 	size_t		 n;
+	int		 nw = 0, nb = 0;
 
 	tp_reset();
 	tp_set("i", "good", XS_OK);
@@ -1565,6 +1567,17 @@ test_invalid_and_status(void)
 	ok(b.buf != NULL && strstr(b.buf, "xsecrets_dedup_fetches_total") &&
 	    strstr(b.buf, "xsecrets_credential_refreshes_total 1"),
 	    "metrics: our own families");
+	wp = b.buf != NULL ? strstr(b.buf, "\nxsecrets_target_writes_total ") :
+	    NULL;
+	bp = b.buf != NULL ?
+	    strstr(b.buf, "\nxsecrets_target_write_batches_total ") : NULL;
+	ok(wp != NULL && bp != NULL &&
+	    sscanf(wp, "\nxsecrets_target_writes_total %d", &nw) == 1 &&
+	    sscanf(bp, "\nxsecrets_target_write_batches_total %d", &nb) == 1 &&
+	    nw >= 1 && nb >= 1 && nb <= nw,
+	    "metrics: the writer's writes and batches");
+	ok(b.buf != NULL && strstr(b.buf, "xsecrets_write_queue_depth 0"),
+	    "metrics: an empty write queue");
 	ok(b.buf != NULL && strstr(b.buf, "good") == NULL,
 	    "metrics: no secret value");
 	mbuf_free(&b);
