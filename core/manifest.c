@@ -21,6 +21,12 @@
  * All trees are built in secure memory: a document is known to be a Secret
  * only after it is parsed.  Error messages name fields and rules, never
  * values.
+ *
+ * A directory is walked first; its files are then loaded in parallel, each
+ * into a set of its own (one thread per CPU, at most LOAD_THREADS), and the
+ * sets are merged in walk order.  Names are checked for duplicates within
+ * each file as it loads and across files as they merge, so the first object
+ * of a name in walk order wins, as in a serial load.
  */
 #include "config.h"
 
@@ -31,6 +37,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +55,7 @@
 #define MANIFEST_MAX_FILES	100000
 #define MANIFEST_MAX_DEPTH	32
 #define MANIFEST_PATH_MAX	256	/* field paths in errors */
+#define LOAD_THREADS		4	/* files parsed at once, at most */
 
 #define API_V1			"external-secrets.io/v1"
 #define API_V1BETA1		"external-secrets.io/v1beta1"
@@ -65,8 +73,11 @@ struct seen {
 	uint64_t	 hash;
 };
 
+struct walklist;
+
 struct loadctx {
 	struct manifest_set *set;
+	struct walklist	*wl;		/* a walk collects files here */
 	const char	*file;
 	size_t		 nwalked;
 	size_t		 cap_files, cap_stores, cap_ess, cap_secrets, cap_ns,
@@ -1660,6 +1671,10 @@ read_namespace(struct doc *d)
 		goto fail;
 	}
 	free(empty);
+	ns.origin.file = lc->file;
+	ns.origin.line = d->root->line;
+	ns.origin.column = d->root->column;
+	ns.origin.api_version = "v1";
 	if (grow(&set->namespaces, &lc->cap_ns, set->nnamespaces,
 	    sizeof(*set->namespaces)) == -1)
 		fatal("manifest namespaces");
@@ -1846,6 +1861,44 @@ name_cmp(const void *a, const void *b)
 
 static void	walk(struct loadctx *, const char *, int);
 
+/* One entry of a directory walk: a file to load, or an error. */
+struct walk_item {
+	char		*path;
+	char		*error;		/* NULL: a file */
+	struct loadctx	 lc;		/* the file's own load */
+};
+
+struct walklist {
+	struct walk_item *v;
+	size_t		 n;
+	size_t		 cap;
+	size_t		 next;		/* the next file a thread takes */
+};
+
+static void
+walk_add(struct loadctx *lc, const char *path, const char *error)
+{
+	struct walklist	*wl = lc->wl;
+	struct walk_item *it;
+
+	if (grow(&wl->v, &wl->cap, wl->n, sizeof(*wl->v)) == -1)
+		fatal("manifest walk");
+	it = &wl->v[wl->n++];
+	memset(it, 0, sizeof(*it));
+	it->path = xstrdup(path);
+	it->error = error != NULL ? xstrdup(error) : NULL;
+}
+
+/* An error found by the walk, in its place among the files. */
+static void
+walk_error(struct loadctx *lc, const char *path, const char *msg)
+{
+	if (lc->wl != NULL)
+		walk_add(lc, path, msg);
+	else
+		file_error(lc, path, msg);
+}
+
 /* One directory entry: recurse, load, or skip. */
 static void
 walk_entry(struct loadctx *lc, const char *path, int depth)
@@ -1866,12 +1919,15 @@ walk_entry(struct loadctx *lc, const char *path, int depth)
 	    has_suffix(path, ".yml"))) {
 		if (++lc->nwalked > MANIFEST_MAX_FILES) {
 			if (!lc->stopped)
-				file_error(lc, path, "too many manifest "
+				walk_error(lc, path, "too many manifest "
 				    "files; the rest are not read");
 			lc->stopped = 1;
 			return;
 		}
-		load_file(lc, path);
+		if (lc->wl != NULL)
+			walk_add(lc, path, NULL);
+		else
+			load_file(lc, path);
 	}
 }
 
@@ -1884,11 +1940,11 @@ walk(struct loadctx *lc, const char *dir, int depth)
 	size_t		  n = 0, cap = 0, i;
 
 	if (depth > MANIFEST_MAX_DEPTH) {
-		file_error(lc, dir, "directories nested too deep");
+		walk_error(lc, dir, "directories nested too deep");
 		return;
 	}
 	if ((dp = opendir(dir)) == NULL) {
-		file_error(lc, dir, "cannot open directory");
+		walk_error(lc, dir, "cannot open directory");
 		return;
 	}
 	while ((de = readdir(dp)) != NULL && n < MANIFEST_MAX_FILES) {
@@ -1941,6 +1997,169 @@ load_end(struct loadctx *lc)
 	return lc->set;
 }
 
+/* Loads the walk's files, one at a time, until none is left. */
+static void *
+load_thread(void *arg)
+{
+	struct walklist	*wl = arg;
+	struct walk_item *it;
+	size_t		 i;
+
+	while ((i = __atomic_fetch_add(&wl->next, 1, __ATOMIC_RELAXED)) <
+	    wl->n) {
+		it = &wl->v[i];
+		if (it->error != NULL)
+			continue;
+		load_begin(&it->lc);
+		load_file(&it->lc, it->path);
+		load_end(&it->lc);
+	}
+	return NULL;
+}
+
+/* Loads every file of wl, on up to LOAD_THREADS threads. */
+static void
+load_parallel(struct walklist *wl)
+{
+	pthread_t	 t[LOAD_THREADS - 1];
+	long		 ncpu;
+	size_t		 n, i, started = 0;
+
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	n = ncpu < 1 ? 1 : ncpu > LOAD_THREADS ? LOAD_THREADS : (size_t)ncpu;
+	if (n > wl->n)
+		n = wl->n;
+	for (i = 0; i + 1 < n; i++)
+		if (pthread_create(&t[started], NULL, load_thread, wl) == 0)
+			started++;
+	load_thread(wl);
+	for (i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+}
+
+/* Appends what object of kind ns/name at o refused as a duplicate. */
+static int
+merge_seen(struct loadctx *lc, const char *kind, const char *ns,
+    const char *name, const struct origin *o)
+{
+	char	msg[64];
+
+	if (seen_add(lc, kind, ns, name) == 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "duplicate %s", kind);
+	add_error(lc, o->file, o->line, o->column, kind, ns, name,
+	    "metadata.name", msg);
+	return -1;
+}
+
+/* Moves the set of one file into lc's, in order; frees the rest. */
+static void
+merge(struct loadctx *lc, struct walk_item *it)
+{
+	struct manifest_set	*set = lc->set, *from = it->lc.set;
+	struct store		*st;
+	struct externalsecret	*es;
+	struct k8s_secret	*sec;
+	struct k8s_namespace	*ns;
+	size_t			 i;
+
+	EVP_DigestUpdate(lc->md, &from->digest, sizeof(from->digest));
+	for (i = 0; i < from->nfiles; i++) {
+		if (grow(&set->files, &lc->cap_files, set->nfiles,
+		    sizeof(*set->files)) == -1)
+			fatal("manifest files");
+		set->files[set->nfiles++] = from->files[i];
+	}
+	for (i = 0; i < from->nerrors; i++) {
+		if (grow(&set->errors, &lc->cap_errors, set->nerrors,
+		    sizeof(*set->errors)) == -1)
+			fatal("manifest errors");
+		set->errors[set->nerrors++] = from->errors[i];
+	}
+	for (i = 0; i < from->nstores; i++) {
+		st = &from->stores[i];
+		if (merge_seen(lc, st->kind == STORE_CLUSTER ?
+		    "ClusterSecretStore" : "SecretStore", st->ns, st->name,
+		    &st->origin) == -1) {
+			store_free(st);
+			continue;
+		}
+		if (grow(&set->stores, &lc->cap_stores, set->nstores,
+		    sizeof(*set->stores)) == -1)
+			fatal("manifest stores");
+		set->stores[set->nstores++] = *st;
+	}
+	for (i = 0; i < from->ness; i++) {
+		es = &from->ess[i];
+		if (merge_seen(lc, "ExternalSecret", es->ns, es->name,
+		    &es->origin) == -1) {
+			es_free(es);
+			continue;
+		}
+		if (grow(&set->ess, &lc->cap_ess, set->ness,
+		    sizeof(*set->ess)) == -1)
+			fatal("manifest externalsecrets");
+		set->ess[set->ness++] = *es;
+	}
+	for (i = 0; i < from->nsecrets; i++) {
+		sec = &from->secrets[i];
+		if (merge_seen(lc, "Secret", sec->ns, sec->name,
+		    &sec->origin) == -1) {
+			secret_free(sec);
+			continue;
+		}
+		if (grow(&set->secrets, &lc->cap_secrets, set->nsecrets,
+		    sizeof(*set->secrets)) == -1)
+			fatal("manifest secrets");
+		set->secrets[set->nsecrets++] = *sec;
+	}
+	for (i = 0; i < from->nnamespaces; i++) {
+		ns = &from->namespaces[i];
+		if (merge_seen(lc, "Namespace", "", ns->name,
+		    &ns->origin) == -1) {
+			namespace_free(ns);
+			continue;
+		}
+		if (grow(&set->namespaces, &lc->cap_ns, set->nnamespaces,
+		    sizeof(*set->namespaces)) == -1)
+			fatal("manifest namespaces");
+		set->namespaces[set->nnamespaces++] = *ns;
+	}
+	free(from->files);
+	free(from->errors);
+	free(from->stores);
+	free(from->ess);
+	free(from->secrets);
+	free(from->namespaces);
+	free(from);
+	it->lc.set = NULL;
+}
+
+/* Walks dir, loads its files in parallel, and merges them into lc. */
+static void
+load_dir(struct loadctx *lc, const char *dir)
+{
+	struct walklist	 wl;
+	struct walk_item *it;
+	size_t		 i;
+
+	memset(&wl, 0, sizeof(wl));
+	lc->wl = &wl;
+	walk(lc, dir, 0);
+	lc->wl = NULL;
+	load_parallel(&wl);
+	for (i = 0; i < wl.n; i++) {
+		it = &wl.v[i];
+		if (it->error != NULL)
+			file_error(lc, it->path, it->error);
+		else
+			merge(lc, it);
+		free(it->path);
+		free(it->error);
+	}
+	free(wl.v);
+}
+
 /*
  * Loads a file or a directory tree; see manifest.h.  The set and
  * everything in it belong to the caller (manifest_free).
@@ -1957,7 +2176,7 @@ manifest_load(const char *path)
 		snprintf(msg, sizeof(msg), "cannot read: %s", strerror(errno));
 		file_error(&lc, path, msg);
 	} else if (S_ISDIR(sb.st_mode))
-		walk(&lc, path, 0);
+		load_dir(&lc, path);
 	else
 		load_file(&lc, path);
 	return load_end(&lc);

@@ -165,6 +165,7 @@ struct k8s_secret {
 };
 
 struct k8s_namespace {
+	struct origin	 origin;
 	char		*name;
 	struct kv	*labels;
 	size_t		 nlabels;

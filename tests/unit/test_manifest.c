@@ -847,6 +847,99 @@ test_generated(void)
 	(void)!system(p);
 }
 
+/* Every error of set as one string, in order. */
+static char *
+errors_str(const struct manifest_set *set)
+{
+	char	 line[1024], *all = NULL, *n;
+	size_t	 i, len = 0;
+
+	for (i = 0; i < set->nerrors; i++) {
+		manifest_error_str(&set->errors[i], line, sizeof(line));
+		if ((n = realloc(all, len + strlen(line) + 2)) == NULL)
+			break;
+		all = n;
+		memcpy(all + len, line, strlen(line));
+		len += strlen(line);
+		all[len++] = '\n';
+		all[len] = '\0';
+	}
+	return all != NULL ? all : strdup("");
+}
+
+/*
+ * A directory's files load in parallel and merge in walk order: the first
+ * object of a name wins across files as within one, the duplicate is
+ * refused at its own file and line, objects keep the walk's order, and
+ * loads of the same tree give the same set, errors and digest.
+ */
+static void
+test_parallel_dir(void)
+{
+	struct manifest_set	*set;
+	const struct manifest_error *e;
+	char			 dir[] = "/tmp/test_manifest_par.XXXXXX";
+	char			 p[512], body[512], *first;
+	uint64_t		 d1;
+	size_t			 i;
+	int			 ordered = 1, same = 1;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	snprintf(p, sizeof(p), "%s/a.yaml", dir);
+	write_file(p, STORE_HEAD "spec:\n  provider:\n    fake: {}\n---\n"
+	    ES_HEAD ES_DATA "---\napiVersion: v1\nkind: Namespace\n"
+	    "metadata:\n  name: team-a\n", 0, 0, "");
+	/* b.yaml: the same ExternalSecret and Namespace again, on line 1. */
+	snprintf(p, sizeof(p), "%s/b.yaml", dir);
+	write_file(p, ES_HEAD ES_DATA "---\napiVersion: v1\nkind: Namespace\n"
+	    "metadata:\n  name: team-a\n", 0, 0, "");
+	for (i = 0; i < 12; i++) {
+		snprintf(p, sizeof(p), "%s/c%02zu.yaml", dir, i);
+		snprintf(body, sizeof(body), "apiVersion: external-secrets.io/"
+		    "v1\nkind: ExternalSecret\nmetadata:\n  name: e%02zu\n"
+		    "  namespace: team-a\nspec:\n  secretStoreRef:\n"
+		    "    name: s\n" ES_DATA, i);
+		write_file(p, body, 0, 0, "");
+	}
+	set = manifest_load(dir);
+	is_int(set->ness, 13, "parallel: one ExternalSecret per name");
+	ok(set->ness > 0 && strstr(set->ess[0].origin.file, "/a.yaml"),
+	    "parallel: the first file's object wins");
+	for (i = 1; i < set->ness; i++) {
+		snprintf(body, sizeof(body), "e%02zu", i - 1);
+		ordered &= strcmp(set->ess[i].name, body) == 0;
+	}
+	ok(ordered, "parallel: objects in walk order");
+	is_int(set->nnamespaces, 1, "parallel: one Namespace per name");
+	e = find_err(set, "metadata.name", "duplicate ExternalSecret");
+	ok(e != NULL && strstr(e->file, "/b.yaml") && e->line == 1,
+	    "parallel: the duplicate refused at its file and line");
+	ok(find_err(set, "metadata.name", "duplicate Namespace") != NULL,
+	    "parallel: a duplicate Namespace across files refused");
+	is_int(set->nerrors, 2, "parallel: only the two duplicates fail");
+	is_int(set->nfiles, 14, "parallel: every file listed");
+	first = errors_str(set);
+	d1 = set->digest;
+	manifest_free(set);
+	for (i = 0; i < 8; i++) {
+		char	*again;
+
+		set = manifest_load(dir);
+		again = errors_str(set);
+		same &= set->digest == d1 && strcmp(again, first) == 0 &&
+		    set->ness == 13 && strstr(set->files[0], "/a.yaml");
+		free(again);
+		manifest_free(set);
+	}
+	ok(same, "parallel: eight more loads, the same set");
+	free(first);
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	(void)!system(p);
+}
+
 int
 main(void)
 {
@@ -859,6 +952,7 @@ main(void)
 	test_error_format();
 	test_cross_namespace();
 	test_duplicates();
+	test_parallel_dir();
 	test_secrets();
 	test_conditions();
 	test_rate_and_hash();
