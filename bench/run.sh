@@ -4,9 +4,10 @@
 #
 # It measures, in one run and side by side:
 #   cold     wall time and syncs/s of `xsecretsd --once` over N
-#            ExternalSecrets spread over 10 stores, and the ceiling: the
-#            same number of GetSecretValue requests sent by wrk to the same
-#            emulator at the same concurrency;
+#            ExternalSecrets spread over 10 stores, targets on a tmpfs as
+#            the kubelet keeps secret volumes (and again on the disk);
+#   ceiling  the same number of GetSecretValue requests sent by wrk to the
+#            same emulator at the same concurrency;
 #   rss      the peak RSS of that run (/usr/bin/time -v);
 #   dedup    provider calls for one round when the N objects reference only
 #            100 distinct keys;
@@ -27,7 +28,9 @@ CONC=${BENCH_CONCURRENCY:-16}
 STORES=10
 DISTINCT=100
 NFAIL=100
-ONLY=${BENCH_ONLY:-cold ceiling dedup sts idle failing}
+ONLY=${BENCH_ONLY:-cold ceiling disk dedup sts idle failing}
+# cold and ceiling run REPEAT times, interleaved; each reports its best.
+REPEAT=${BENCH_REPEAT:-2}
 
 : "${XSECRETSD:?set XSECRETSD to the built daemon}"
 : "${PROVIDER_SO:?set PROVIDER_SO to the built alibaba.so}"
@@ -42,6 +45,7 @@ TIME=${TIME:-/usr/bin/time}
 # minute window with 1h refresh); the quick run, for CI, shortens the
 # windows and the intervals by the same factor, and says so in the output.
 if [ "$QUICK" = 1 ]; then
+	REPEAT=${BENCH_REPEAT:-1}
 	IDLE_S=${BENCH_IDLE_S:-10}
 	FAIL_SCALE=${BENCH_FAIL_SCALE:-20}
 	STS_LIFETIME=${BENCH_STS_LIFETIME:-20}
@@ -56,15 +60,23 @@ FAIL_REFRESH_S=$((3600 / FAIL_SCALE))
 FAIL_WINDOW_S=$((600 / FAIL_SCALE))
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/xs-bench.XXXXXX")
-# Targets go under BENCH_OUTPUT_DIR when set (a tmpfs such as /dev/shm
-# leaves out the cost of fsync, which the atomic writer pays 7 times a
-# target on a disk).
-if [ -n "${BENCH_OUTPUT_DIR:-}" ]; then
-	OUT=$(mktemp -d "$BENCH_OUTPUT_DIR/xs-bench-out.XXXXXX")
+# Targets go under BENCH_OUTPUT_DIR: by default /dev/shm when it is a
+# tmpfs, as the kubelet puts secret volumes on a tmpfs, so that secrets
+# never reach a disk.  The "disk" part runs the cold sync again with the
+# targets in the work directory, on whatever file system holds it.
+OUTBASE=${BENCH_OUTPUT_DIR:-}
+if [ -z "$OUTBASE" ] && [ -d /dev/shm ] && [ -w /dev/shm ] &&
+    [ "$(stat -f -c %T /dev/shm)" = tmpfs ]; then
+	OUTBASE=/dev/shm
+fi
+if [ -n "$OUTBASE" ]; then
+	OUT=$(mktemp -d "$OUTBASE/xs-bench-out.XXXXXX")
 else
 	OUT=$W/out
 fi
 OUT_FS=$(stat -f -c %T "$(dirname "$OUT")")
+DISK_OUT=$W/out-disk
+DISK_FS=$(stat -f -c %T "$W")
 emu_pid=
 daemon_pid=
 wrk_pid=
@@ -329,34 +341,69 @@ daemon_stop() {
 # ---------------------------------------------------------------------
 # The measurements.  Each sets R_* variables for the report.
 
-measure_cold() {
-	local t0 t1 m=$W/cold
+# cold_once DIR: one cold sync of the N objects into DIR (emptied first);
+# sets C_S (wall seconds), C_SYNCED, C_CALLS and C_RSS_KB.
+cold_once() {
+	local t0 t1 before m=$W/cold
 
-	gen_manifests "$m" "$N" "$N" 1h accesskey
-	rm -rf "$OUT"
-	mapfile -t args < <(xs_args "$m")
-	say "cold sync of $N ExternalSecrets, concurrency $CONC"
+	[ -d "$m" ] || gen_manifests "$m" "$N" "$N" 1h accesskey
+	rm -rf "$1"
+	mapfile -t args < <(OUT=$1 xs_args "$m")
+	before=$(emu_calls GetSecretValue)
 	t0=$(now_ns)
 	"$TIME" -v -o "$W/time.txt" "$XSECRETSD" "${args[@]}" --once \
 	    --status-file "$W/status.json" >"$W/once.out" 2>"$W/once.err" ||
 	    say "xsecretsd --once exited non-zero: $(tail -3 "$W/once.err")"
 	t1=$(now_ns)
-	R_COLD_S=$(secs_between "$t0" "$t1")
-	R_COLD_SYNCED=$(grep -c 'SecretSynced' "$W/once.out" || true)
+	C_S=$(secs_between "$t0" "$t1")
+	C_SYNCED=$(grep -c 'SecretSynced' "$W/once.out" || true)
+	C_CALLS=$(($(emu_calls GetSecretValue) - before))
+	C_RSS_KB=$(awk -F': ' '/Maximum resident set size/ { print $2 }' \
+	    "$W/time.txt")
+}
+
+# The cold sync on the tmpfs; the best wall time of the repeats, and the
+# largest peak RSS.
+measure_cold() {
+	local kb=0
+
+	say "cold sync of $N ExternalSecrets, concurrency $CONC," \
+	    "targets on $OUT_FS"
+	cold_once "$OUT"
+	if [ "$R_COLD_S" = - ] || awk -v a="$C_S" -v b="$R_COLD_S" \
+	    'BEGIN { exit !(a < b) }'; then
+		R_COLD_S=$C_S
+		R_COLD_SYNCED=$C_SYNCED
+		R_COLD_CALLS=$C_CALLS
+	fi
+	[ "$R_RSS_MIB" = - ] || kb=$(awk -v m="$R_RSS_MIB" \
+	    'BEGIN { printf "%d", m * 1024 }')
+	[ "$C_RSS_KB" -gt "$kb" ] && kb=$C_RSS_KB
 	R_COLD_RATE=$(awk -v n="$N" -v s="$R_COLD_S" \
 	    'BEGIN { printf "%.0f", n / s }')
-	R_RSS_KB=$(awk -F': ' '/Maximum resident set size/ { print $2 }' \
-	    "$W/time.txt")
-	R_RSS_MIB=$(awk -v k="$R_RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }')
-	R_RSS_PER_1K=$(awk -v k="$R_RSS_KB" -v n="$N" \
+	R_RSS_MIB=$(awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }')
+	R_RSS_PER_1K=$(awk -v k="$kb" -v n="$N" \
 	    'BEGIN { printf "%.2f", k / 1024 / n * 1000 }')
-	R_COLD_CALLS=$(emu_calls GetSecretValue)
+}
+
+# The same cold sync with the targets on the work directory's disk.  On a
+# disk it pays for inodes and for the two syncfs calls per batch.
+measure_disk() {
+	say "cold sync of $N ExternalSecrets, targets on $DISK_FS"
+	cold_once "$DISK_OUT"
+	R_DISK_S=$C_S
+	R_DISK_SYNCED=$C_SYNCED
+	R_DISK_RATE=$(awk -v n="$N" -v s="$C_S" \
+	    'BEGIN { printf "%.0f", n / s }')
+	rm -rf "$DISK_OUT"
 }
 
 # The ceiling: N GetSecretValue requests by wrk at the same concurrency,
 # each signed beforehand with its own nonce (bench/presign), so that the
 # emulator checks them exactly as it checks the daemon's.
 measure_ceiling() {
+	local s bad
+
 	cat >"$W/ceiling.lua" <<'EOF'
 -- One wrk thread sends the presigned requests (one a line, CRLF written as
 -- tabs), each once, times them with the monotonic clock, and writes the
@@ -417,9 +464,14 @@ EOF
 	R_CEIL_REQS=$(sed -n 's/^CEILING requests=\([0-9]*\).*/\1/p' \
 	    "$W/ceiling.out")
 	[ -n "$R_CEIL_REQS" ] || die "no result from wrk"
-	R_CEIL_S=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$W/ceiling.out" |
+	s=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$W/ceiling.out" |
 	    awk '{ printf "%.3f", $1 }')
-	R_CEIL_BAD=$(sed -n 's/.*bad=\([0-9]*\).*/\1/p' "$W/ceiling.out")
+	bad=$(sed -n 's/.*bad=\([0-9]*\).*/\1/p' "$W/ceiling.out")
+	if [ "$R_CEIL_S" = - ] || awk -v a="$s" -v b="$R_CEIL_S" \
+	    'BEGIN { exit !(a < b) }'; then
+		R_CEIL_S=$s
+		R_CEIL_BAD=$bad
+	fi
 	R_CEIL_RATE=$(awk -v n="$R_CEIL_REQS" -v s="$R_CEIL_S" \
 	    'BEGIN { printf "%.0f", n / s }')
 }
@@ -507,15 +559,34 @@ emu_config
 emu_start
 
 R_COLD_S=- R_COLD_RATE=- R_COLD_SYNCED=- R_COLD_CALLS=-
+R_DISK_S=- R_DISK_RATE=- R_DISK_SYNCED=- R_DISK_RATIO=-
 R_RSS_MIB=- R_RSS_PER_1K=- R_CEIL_S=- R_CEIL_RATE=- R_CEIL_REQS=-
 R_CEIL_BAD=- R_RATIO=- R_DEDUP_CALLS=- R_STS_EXCHANGES=-
 R_STS_PER_LIFETIME=- R_IDLE_CPU_S=- R_IDLE_CPU_PER_MIN=- R_FAIL_CALLS=-
 R_FAIL_LATE=- R_FAIL_PER_OBJ=-
 
+# cold and ceiling take turns, REPEAT times each.
+parts=
 for part in $ONLY; do
 	case $part in
-	cold)		measure_cold ;;
-	ceiling)	measure_ceiling ;;
+	cold|ceiling)
+		case " $parts " in
+		*" cold/ceiling "*)	;;
+		*)	parts="$parts cold/ceiling" ;;
+		esac ;;
+	*)	parts="$parts $part" ;;
+	esac
+done
+for part in $parts; do
+	case $part in
+	cold/ceiling)
+		i=0
+		while [ "$i" -lt "$REPEAT" ]; do
+			case " $ONLY " in *" cold "*) measure_cold ;; esac
+			case " $ONLY " in *" ceiling "*) measure_ceiling ;; esac
+			i=$((i + 1))
+		done ;;
+	disk)		measure_disk ;;
 	dedup)		measure_dedup ;;
 	sts)		measure_sts ;;
 	idle)		measure_idle ;;
@@ -528,18 +599,24 @@ if [ "$R_COLD_RATE" != - ] && [ "$R_CEIL_RATE" != - ]; then
 	R_RATIO=$(awk -v a="$R_COLD_RATE" -v b="$R_CEIL_RATE" \
 	    'BEGIN { printf "%.2f", a / b }')
 fi
+if [ "$R_DISK_RATE" != - ] && [ "$R_CEIL_RATE" != - ]; then
+	R_DISK_RATIO=$(awk -v a="$R_DISK_RATE" -v b="$R_CEIL_RATE" \
+	    'BEGIN { printf "%.2f", a / b }')
+fi
 scaled=
 [ "$FAIL_SCALE" != 1 ] && scaled=" (time / $FAIL_SCALE)"
 
 cat <<EOF
 
 xsecrets benchmark: N=$N over $STORES stores, concurrency $CONC, $(nproc) CPUs,
-targets on $OUT_FS
+targets on $OUT_FS (disk part: $DISK_FS), best of $REPEAT for cold and ceiling
 $(printf '%-44s %s\n' \
     "cold sync wall time (s)" "$R_COLD_S" \
     "cold sync syncs/s ($R_COLD_SYNCED synced)" "$R_COLD_RATE" \
     "ceiling: wrk GetSecretValue/s ($R_CEIL_REQS)" "$R_CEIL_RATE" \
     "ratio daemon / ceiling (target >= 0.5)" "$R_RATIO" \
+    "cold sync on $DISK_FS: s, syncs/s" "$R_DISK_S, $R_DISK_RATE" \
+    "ratio on $DISK_FS / ceiling" "$R_DISK_RATIO" \
     "peak RSS MiB (target <= 32 at 10k)" "$R_RSS_MIB" \
     "RSS MiB per 1,000 ExternalSecrets" "$R_RSS_PER_1K" \
     "calls per round, $DISTINCT distinct keys" "$R_DEDUP_CALLS" \
@@ -567,6 +644,7 @@ cat >"$BENCH_JSON" <<EOF
   "quick": $([ "$QUICK" = 1 ] && echo true || echo false),
   "cpus": $(nproc),
   "target_fs": "$OUT_FS",
+  "repeat": $REPEAT,
   "cold_sync_s": $(j "$R_COLD_S"),
   "cold_syncs_per_s": $(j "$R_COLD_RATE"),
   "cold_synced": $(j "$R_COLD_SYNCED"),
@@ -576,6 +654,11 @@ cat >"$BENCH_JSON" <<EOF
   "ceiling_per_s": $(j "$R_CEIL_RATE"),
   "ceiling_non_200": $(j "$R_CEIL_BAD"),
   "ratio_daemon_ceiling": $(j "$R_RATIO"),
+  "disk_fs": "$DISK_FS",
+  "disk_cold_sync_s": $(j "$R_DISK_S"),
+  "disk_cold_syncs_per_s": $(j "$R_DISK_RATE"),
+  "disk_cold_synced": $(j "$R_DISK_SYNCED"),
+  "disk_ratio_daemon_ceiling": $(j "$R_DISK_RATIO"),
   "peak_rss_mib": $(j "$R_RSS_MIB"),
   "rss_mib_per_1000": $(j "$R_RSS_PER_1K"),
   "distinct_keys": $DISTINCT,
