@@ -3,7 +3,7 @@
  *
  * Each thread that makes requests owns one easy handle, created on first use
  * and cleaned up by a pthread key destructor when the thread exits.  A
- * handle is reset before every request, which keeps its connection, DNS and
+ * handle is reset after every request, which keeps its connection, DNS and
  * TLS session caches: requests of one worker to one host reuse their
  * connection without any locking between workers.
  *
@@ -854,7 +854,7 @@ http_request(const struct xs_store *st, const struct xs_http_request *req,
 		goto done;
 	}
 	x.resp = r;
-	curl_easy_reset(h);
+	/* The handle is fresh or was reset after its last transfer. */
 	if ((crc = setup(h, req, u, hdrs, &x, errbuf)) == CURLE_OK)
 		crc = curl_easy_perform(h);
 	if (crc == CURLE_OK)
