@@ -13,6 +13,7 @@ integration_tests = \
 	tests/integration/plugins.sh \
 	tests/integration/alibaba.sh \
 	tests/integration/cli.sh \
-	tests/integration/metrics.sh
+	tests/integration/metrics.sh \
+	tests/integration/reload.sh
 
 TESTS += $(integration_tests)
