@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <regex.h>
 #include <stdint.h>
@@ -1252,6 +1253,58 @@ test_group_commit(void)
 	free(y);
 }
 
+/* ASan's count of live heap bytes, when the program runs under it. */
+extern size_t __sanitizer_get_current_allocated_bytes(void)
+    __attribute__((weak));
+
+/* Live heap bytes: ASan's count under ASan, else glibc's. */
+static size_t
+heap_bytes(void)
+{
+	struct mallinfo2	mi;
+
+	if (__sanitizer_get_current_allocated_bytes != NULL)
+		return __sanitizer_get_current_allocated_bytes();
+	mi = mallinfo2();
+	return mi.uordblks + mi.hblkhd;
+}
+
+/*
+ * Long runs: two thousand rounds with half of the fetches failing, and the
+ * live heap after the last is what it was after the hundredth.
+ */
+static void
+test_memory_flat(void)
+{
+	struct fixture	 fx;
+	char		*y, key[16];
+	size_t		 m1, m2;
+	int		 i, notready = 0;
+
+	tp_reset();
+	for (i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "key%d", i);
+		tp_set(key, key, i % 2 ? XS_ERR_UNAVAILABLE : XS_OK);
+	}
+	fx_open(&fx, 4);
+	fx.r->cfg.status_file = NULL;	/* an fsync a round: too slow */
+	y = many(20, 20, STORE);
+	reconcile_apply(fx.r, load(y));
+	for (i = 0; i < 100; i++)
+		notready += reconcile_once(fx.r);
+	m1 = heap_bytes();
+	for (i = 0; i < 1900; i++)
+		notready += reconcile_once(fx.r);
+	m2 = heap_bytes();
+	is_int(notready, 2000 * 10, "long run: half of the syncs fail, every "
+	    "round");
+	ok(m2 < m1 + 64 * 1024, "long run: the heap stays flat over 1900 "
+	    "rounds (%zu -> %zu bytes)", m1, m2);
+	is_int(tp.get_calls, 2000 * 20, "long run: every round fetched");
+	fx_close(&fx);
+	free(y);
+}
+
 static void
 test_rate_limit(void)
 {
@@ -1626,6 +1679,7 @@ main(void)
 	test_controller_class();
 	test_dedup();
 	test_group_commit();
+	test_memory_flat();
 	test_rate_limit();
 	test_auth();
 	test_invalid_and_status();
