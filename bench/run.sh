@@ -165,6 +165,13 @@ emu_calls() {
 	    grep . || echo 0
 }
 
+# emu_code CODE: the emulator's count of answers with the error CODE so
+# far, from the "codes" object that ends /_emu/stats.
+emu_code() {
+	https_get "$EMU_PORT" /_emu/stats | tr -d ' \n\t\r' |
+	    sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | grep . || echo 0
+}
+
 # emu_sts_times: "ISSUED T1 T2 ..." from {"issued": N, "times_ms": [...]}:
 # how many credentials the emulator's STS issued, and when (monotonic ms,
 # the last 1024, oldest first).
@@ -455,21 +462,25 @@ measure_dedup() {
 # is the lifetime over the mean interval between consecutive exchanges, as
 # the emulator timed them: the first exchange (at start-up) is no renewal,
 # and where the window ends does not matter.  R_STS_EXCHANGES is the raw
-# count of AssumeRoleWithOIDC calls in the window, the first included.
+# count of AssumeRoleWithOIDC calls in the window, the first included;
+# R_STS_EXPIRED counts the requests KMS refused for expired credentials,
+# which the refresh policy must keep at 0.
 measure_sts() {
-	local before after m=$W/sts issued0 times
+	local before after m=$W/sts issued0 times expired0
 
 	gen_manifests "$m" "$DISTINCT" "$DISTINCT" 5s rrsa
 	say "RRSA: ${STS_WINDOW_S}s of refreshes, credentials live" \
 	    "${STS_LIFETIME}s"
 	before=$(emu_calls AssumeRoleWithOIDC)
 	issued0=$(emu_sts_times | awk '{ print $1 }')
+	expired0=$(emu_code InvalidSecurityToken.Expired)
 	daemon_start "$m"
 	sleep "$STS_WINDOW_S"
 	after=$(emu_calls AssumeRoleWithOIDC)
 	times=$(emu_sts_times)
 	daemon_stop
 	R_STS_EXCHANGES=$((after - before))
+	R_STS_EXPIRED=$(($(emu_code InvalidSecurityToken.Expired) - expired0))
 	read -r R_STS_TIMED R_STS_INTERVAL_S R_STS_PER_LIFETIME < <(awk \
 	    -v t="$times" -v from="$issued0" -v life="$STS_LIFETIME" 'BEGIN {
 		n = split(t, a, " ")
@@ -539,8 +550,9 @@ emu_start
 R_COLD_S=- R_COLD_RATE=- R_COLD_SYNCED=- R_COLD_CALLS=-
 R_RSS_MIB=- R_RSS_PER_1K=- R_CEIL_S=- R_CEIL_RATE=- R_CEIL_REQS=-
 R_CEIL_BAD=- R_RATIO=- R_DEDUP_CALLS=- R_STS_EXCHANGES=-
-R_STS_TIMED=- R_STS_INTERVAL_S=- R_STS_PER_LIFETIME=- R_IDLE_CPU_S=-
-R_IDLE_CPU_PER_MIN=- R_FAIL_CALLS=- R_FAIL_LATE=- R_FAIL_PER_OBJ=-
+R_STS_TIMED=- R_STS_INTERVAL_S=- R_STS_PER_LIFETIME=- R_STS_EXPIRED=-
+R_IDLE_CPU_S=- R_IDLE_CPU_PER_MIN=- R_FAIL_CALLS=- R_FAIL_LATE=-
+R_FAIL_PER_OBJ=-
 
 for part in $ONLY; do
 	case $part in
@@ -576,6 +588,7 @@ $(printf '%-44s %s\n' \
     "STS exchanges per credential lifetime" "$R_STS_PER_LIFETIME" \
     "STS exchanges in ${STS_WINDOW_S}s (mean interval s)" \
     "$R_STS_EXCHANGES ($R_STS_INTERVAL_S)" \
+    "STS: requests refused as expired (target 0)" "$R_STS_EXPIRED" \
     "idle CPU s over ${IDLE_S}s (per minute)" \
     "$R_IDLE_CPU_S ($R_IDLE_CPU_PER_MIN)" \
     "failing: calls in ${FAIL_WINDOW_S}s by $NFAIL$scaled" "$R_FAIL_CALLS" \
@@ -619,6 +632,7 @@ cat >"$BENCH_JSON" <<EOF
   "sts_exchanges_timed": $(j "$R_STS_TIMED"),
   "sts_mean_interval_s": $(j "$R_STS_INTERVAL_S"),
   "sts_exchanges_per_lifetime": $(j "$R_STS_PER_LIFETIME"),
+  "sts_expired_refusals": $(j "$R_STS_EXPIRED"),
   "idle_s": $IDLE_S,
   "idle_cpu_s": $(j "$R_IDLE_CPU_S"),
   "idle_cpu_s_per_min": $(j "$R_IDLE_CPU_PER_MIN"),
