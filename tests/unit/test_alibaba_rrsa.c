@@ -3,7 +3,9 @@
  * sessions, one exchange for many concurrent callers, refresh ahead of
  * expiry, old credentials kept while a refresh fails, renewal after a
  * refusal, the token file re-read for every exchange and sent only in the
- * body, and lifetimes taken from the server's Date.
+ * body, lifetimes taken from the server's Date, and the refresh policy:
+ * about one exchange per lifetime, and no credentials handed out too close
+ * to their expiry, over many lifetimes on a skewed server clock.
  */
 #include "config.h"
 
@@ -264,7 +266,8 @@ test_single_flight(void)
 	    "a new attempt after RRSA_RETRY_MS");
 	th_advance(3568 * 1000 - 3420 * 1000 - RRSA_RETRY_MS);
 	is_int(get(s1, 0, &c, &d), XS_OK, "served until the margin");
-	ok(strcmp(c.id, "STS.id3") == 0, "the old credentials, 32 s before expiry");
+	ok(strcmp(c.id, "STS.id3") == 0,
+	    "the old credentials, 32 s before expiry");
 	th_advance(2 * 1000);
 	is_int(get(s1, 0, &c, &d), XS_ERR_UNAVAILABLE,
 	    "30 s before expiry, refresh failing: unavailable");
@@ -409,7 +412,8 @@ test_lifetime(void)
 	struct xs_diag		 d;
 
 	memset(&c, 0, sizeof(c));
-	is_int(rrsa_refresh_after(3600000), 3420000, "1 h: renewed 180 s ahead");
+	is_int(rrsa_refresh_after(3600000), 3420000,
+	    "1 h: renewed 180 s ahead");
 	is_int(rrsa_refresh_after(900000), 810000, "15 min: 90 s ahead");
 	is_int(rrsa_refresh_after(43200000), 43020000, "12 h: 180 s ahead");
 	is_int(rrsa_refresh_after(60000), 54000, "short lifetimes: a tenth");
