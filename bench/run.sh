@@ -11,7 +11,8 @@
 #   rss      the peak RSS of that run (/usr/bin/time -v);
 #   dedup    provider calls for one round when the N objects reference only
 #            100 distinct keys;
-#   sts      STS exchanges per credential lifetime with RRSA;
+#   sts      STS exchanges per credential lifetime with RRSA, from the
+#            emulator's times of the exchanges;
 #   idle     CPU seconds used by the daemon while idle, every object at
 #            refreshInterval 1h (utime + stime from /proc/PID/stat);
 #   failing  calls made by 100 objects that fail for good, 1h refresh.
@@ -56,6 +57,7 @@ else
 	STS_LIFETIME=${BENCH_STS_LIFETIME:-60}
 	STS_LIFETIMES=${BENCH_STS_LIFETIMES:-3}
 fi
+STS_WINDOW_S=$((STS_LIFETIME * STS_LIFETIMES))
 FAIL_REFRESH_S=$((3600 / FAIL_SCALE))
 FAIL_WINDOW_S=$((600 / FAIL_SCALE))
 
@@ -173,6 +175,22 @@ emu_calls() {
 	https_get "$EMU_PORT" /_emu/stats | tr -d ' \n\t\r' |
 	    sed -n "s/.*\"$1\":{\"codes\":{[^}]*},\"total\":\([0-9]*\).*/\1/p" |
 	    grep . || echo 0
+}
+
+# emu_code CODE: the emulator's count of answers with the error CODE so
+# far, from the "codes" object that ends /_emu/stats.
+emu_code() {
+	https_get "$EMU_PORT" /_emu/stats | tr -d ' \n\t\r' |
+	    sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | grep . || echo 0
+}
+
+# emu_sts_times: "ISSUED T1 T2 ..." from {"issued": N, "times_ms": [...]}:
+# how many credentials the emulator's STS issued, and when (monotonic ms,
+# the last 1024, oldest first).
+emu_sts_times() {
+	https_get "$EMU_PORT" /_emu/sts-times | tr -d ' \n\t\r' | sed -n \
+	    's/.*"issued":\([0-9]*\),"times_ms":\[\([0-9.,]*\)\].*/\1 \2/p' |
+	    tr ',' ' ' | grep . || echo 0
 }
 
 # ---------------------------------------------------------------------
@@ -492,21 +510,44 @@ measure_dedup() {
 
 # RRSA: every store shares one role, so one exchange serves all of them;
 # the emulator issues credentials that live STS_LIFETIME seconds, and the
-# daemon runs for STS_LIFETIMES of them with a short refresh.
+# daemon runs for STS_LIFETIMES of them with a short refresh.  The figure
+# is the lifetime over the mean interval between consecutive exchanges, as
+# the emulator timed them: the first exchange (at start-up) is no renewal,
+# and where the window ends does not matter.  R_STS_EXCHANGES is the raw
+# count of AssumeRoleWithOIDC calls in the window, the first included;
+# R_STS_EXPIRED counts the requests KMS refused for expired credentials,
+# which the refresh policy must keep at 0.
 measure_sts() {
-	local before after m=$W/sts secs
+	local before after m=$W/sts issued0 times expired0
 
 	gen_manifests "$m" "$DISTINCT" "$DISTINCT" 5s rrsa
-	secs=$((STS_LIFETIME * STS_LIFETIMES))
-	say "RRSA: ${secs}s of refreshes, credentials live ${STS_LIFETIME}s"
+	say "RRSA: ${STS_WINDOW_S}s of refreshes, credentials live" \
+	    "${STS_LIFETIME}s"
 	before=$(emu_calls AssumeRoleWithOIDC)
+	issued0=$(emu_sts_times | awk '{ print $1 }')
+	expired0=$(emu_code InvalidSecurityToken.Expired)
 	daemon_start "$m"
-	sleep "$secs"
+	sleep "$STS_WINDOW_S"
 	after=$(emu_calls AssumeRoleWithOIDC)
+	times=$(emu_sts_times)
 	daemon_stop
 	R_STS_EXCHANGES=$((after - before))
-	R_STS_PER_LIFETIME=$(awk -v x="$R_STS_EXCHANGES" \
-	    -v l="$STS_LIFETIMES" 'BEGIN { printf "%.2f", x / l }')
+	R_STS_EXPIRED=$(($(emu_code InvalidSecurityToken.Expired) - expired0))
+	read -r R_STS_TIMED R_STS_INTERVAL_S R_STS_PER_LIFETIME < <(awk \
+	    -v t="$times" -v from="$issued0" -v life="$STS_LIFETIME" 'BEGIN {
+		n = split(t, a, " ")
+		new = a[1] - from
+		if (new > n - 1)
+			new = n - 1
+		if (new < 2) {
+			printf "%d - -\n", new
+			exit
+		}
+		mean = (a[n] - a[n - new + 1]) / (new - 1) / 1000
+		printf "%d %.1f %.2f\n", new, mean, life / mean
+	}')
+	[ "$R_STS_TIMED" -ge 2 ] ||
+	    say "RRSA: fewer than 2 exchanges timed, no interval"
 }
 
 measure_idle() {
@@ -562,8 +603,9 @@ R_COLD_S=- R_COLD_RATE=- R_COLD_SYNCED=- R_COLD_CALLS=-
 R_DISK_S=- R_DISK_RATE=- R_DISK_SYNCED=- R_DISK_RATIO=-
 R_RSS_MIB=- R_RSS_PER_1K=- R_CEIL_S=- R_CEIL_RATE=- R_CEIL_REQS=-
 R_CEIL_BAD=- R_RATIO=- R_DEDUP_CALLS=- R_STS_EXCHANGES=-
-R_STS_PER_LIFETIME=- R_IDLE_CPU_S=- R_IDLE_CPU_PER_MIN=- R_FAIL_CALLS=-
-R_FAIL_LATE=- R_FAIL_PER_OBJ=-
+R_STS_TIMED=- R_STS_INTERVAL_S=- R_STS_PER_LIFETIME=- R_STS_EXPIRED=-
+R_IDLE_CPU_S=- R_IDLE_CPU_PER_MIN=- R_FAIL_CALLS=- R_FAIL_LATE=-
+R_FAIL_PER_OBJ=-
 
 # cold and ceiling take turns, REPEAT times each.
 parts=
@@ -621,6 +663,9 @@ $(printf '%-44s %s\n' \
     "RSS MiB per 1,000 ExternalSecrets" "$R_RSS_PER_1K" \
     "calls per round, $DISTINCT distinct keys" "$R_DEDUP_CALLS" \
     "STS exchanges per credential lifetime" "$R_STS_PER_LIFETIME" \
+    "STS exchanges in ${STS_WINDOW_S}s (mean interval s)" \
+    "$R_STS_EXCHANGES ($R_STS_INTERVAL_S)" \
+    "STS: requests refused as expired (target 0)" "$R_STS_EXPIRED" \
     "idle CPU s over ${IDLE_S}s (per minute)" \
     "$R_IDLE_CPU_S ($R_IDLE_CPU_PER_MIN)" \
     "failing: calls in ${FAIL_WINDOW_S}s by $NFAIL$scaled" "$R_FAIL_CALLS" \
@@ -665,8 +710,12 @@ cat >"$BENCH_JSON" <<EOF
   "calls_per_round_distinct": $(j "$R_DEDUP_CALLS"),
   "sts_lifetime_s": $STS_LIFETIME,
   "sts_lifetimes": $STS_LIFETIMES,
+  "sts_window_s": $STS_WINDOW_S,
   "sts_exchanges": $(j "$R_STS_EXCHANGES"),
+  "sts_exchanges_timed": $(j "$R_STS_TIMED"),
+  "sts_mean_interval_s": $(j "$R_STS_INTERVAL_S"),
   "sts_exchanges_per_lifetime": $(j "$R_STS_PER_LIFETIME"),
+  "sts_expired_refusals": $(j "$R_STS_EXPIRED"),
   "idle_s": $IDLE_S,
   "idle_cpu_s": $(j "$R_IDLE_CPU_S"),
   "idle_cpu_s_per_min": $(j "$R_IDLE_CPU_PER_MIN"),

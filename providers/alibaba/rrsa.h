@@ -41,8 +41,10 @@ struct rrsa_params {
 
 /* Largest token file read, in bytes. */
 #define RRSA_TOKEN_MAX		(64 * 1024)
-/* Refresh when this much or a third of the lifetime is left, if less. */
-#define RRSA_REFRESH_MS		(15 * 60 * 1000)
+/* Refresh when this much or a tenth of the lifetime is left, if less. */
+#define RRSA_REFRESH_MS		(180 * 1000)
+/* Stop handing credentials out with this or a twentieth left, if less. */
+#define RRSA_MARGIN_MS		(30 * 1000)
 /* After a failed refresh with valid credentials, wait this long. */
 #define RRSA_RETRY_MS		(10 * 1000)
 
@@ -73,9 +75,16 @@ int32_t	rrsa_get(struct rrsa_session *s, const struct xs_store *st,
 /*
  * When credentials with the given lifetime (ms) should be renewed, as an
  * offset from when they were obtained: the lifetime less the smaller of
- * RRSA_REFRESH_MS and a third of it.
+ * RRSA_REFRESH_MS and a tenth of it.
  */
 int64_t	rrsa_refresh_after(int64_t lifetime_ms);
+/*
+ * Until when they may be handed out, as the same offset: the lifetime
+ * less the smaller of RRSA_MARGIN_MS and a twentieth of it.  Always
+ * later than rrsa_refresh_after, so that a refresh runs while the old
+ * credentials are still served.
+ */
+int64_t	rrsa_valid_for(int64_t lifetime_ms);
 
 /* Parses "YYYY-MM-DDTHH:MM:SSZ" to ms since the epoch; -1 if malformed. */
 int64_t	rrsa_parse_time(const char *s);

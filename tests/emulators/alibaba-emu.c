@@ -53,7 +53,10 @@
  *
  * Control API (unsigned, for tests only):
  *	GET    /_emu/stats		counts per action and per result code
- *	POST   /_emu/reset-stats	zero the counts
+ *	GET    /_emu/sts-times		{"issued": N, "times_ms": [...]}: how
+ *		many credentials AssumeRoleWithOIDC issued, and when on the
+ *		monotonic clock (ms), the last 1024, oldest first
+ *	POST   /_emu/reset-stats	zero the counts and forget those times
  *	PUT    /_emu/secret?name=X	add or rotate a version; body
  *		{"id", "data", "type": "text"|"binary", "stages": [...],
  *		 "tags": {...}}.  Stages default to ["ACSCurrent"]; a version
@@ -260,6 +263,8 @@ serve_control(struct MHD_Connection *conn, struct req *r, const char *url,
 
 	if (strcmp(url, "/_emu/stats") == 0 && strcmp(method, "GET") == 0)
 		return api_send_json(conn, 200, api_stats(), NULL, NULL);
+	if (strcmp(url, "/_emu/sts-times") == 0 && strcmp(method, "GET") == 0)
+		return api_send_json(conn, 200, api_sts_times(), NULL, NULL);
 	if (strcmp(url, "/_emu/reset-stats") == 0 &&
 	    strcmp(method, "POST") == 0) {
 		api_stats_reset();
@@ -409,7 +414,9 @@ usage(FILE *f)
 "\n"
 "Control API (unsigned, tests only):\n"
 "  GET    /_emu/stats              counts per action and result code\n"
-"  POST   /_emu/reset-stats        zero the counts\n"
+"  GET    /_emu/sts-times          issued STS credentials and when\n"
+"                 (monotonic ms, the last 1024)\n"
+"  POST   /_emu/reset-stats        zero the counts and those times\n"
 "  PUT    /_emu/secret?name=X      add or rotate a version, body\n"
 "                 {\"id\", \"data\", \"type\", \"stages\", \"tags\"}\n"
 "  DELETE /_emu/secret?name=X      remove a secret\n"

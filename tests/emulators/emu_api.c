@@ -12,6 +12,11 @@
  * Faults: a short list under a mutex; the first one that matches the action
  * fires.  A fault with a count wears out; one with a ratio fires at random;
  * one with neither fires until removed.
+ *
+ * Every AssumeRoleWithOIDC that issues credentials is also timed on the
+ * monotonic clock, the last EMU_STS_TIMES kept, so that the benchmark can
+ * tell how often a client renews from the server's side, whatever its own
+ * clocks say.
  */
 #include "config.h"
 
@@ -30,6 +35,7 @@
 
 #define EMU_MAX_LATENCY		60000
 #define EMU_MAX_FILTERS		10
+#define EMU_STS_TIMES		1024
 
 enum fault_mode {
 	F_THROTTLE,
@@ -119,10 +125,50 @@ static size_t		 nfaults;
 
 static unsigned long	 stats[A_MAX][C_MAX];
 
+static pthread_mutex_t	 issued_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t		 issued_ms[EMU_STS_TIMES];	/* a ring */
+static unsigned long	 nissued;
+
 static void
 stats_count(int action, int code)
 {
 	__atomic_fetch_add(&stats[action][code], 1, __ATOMIC_RELAXED);
+}
+
+/* Notes the monotonic time of credentials just issued. */
+static void
+issued_note(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pthread_mutex_lock(&issued_lock);
+	issued_ms[nissued++ % EMU_STS_TIMES] = (int64_t)ts.tv_sec * 1000 +
+	    ts.tv_nsec / 1000000;
+	pthread_mutex_unlock(&issued_lock);
+}
+
+/*
+ * The issues as {"issued": N, "times_ms": [...]}: how many credentials
+ * AssumeRoleWithOIDC issued, and the monotonic times in ms of the last
+ * EMU_STS_TIMES of them, oldest first.
+ */
+cJSON *
+api_sts_times(void)
+{
+	cJSON		*j, *a;
+	unsigned long	 i, first;
+
+	j = cJSON_CreateObject();
+	pthread_mutex_lock(&issued_lock);
+	cJSON_AddNumberToObject(j, "issued", (double)nissued);
+	a = cJSON_AddArrayToObject(j, "times_ms");
+	first = nissued > EMU_STS_TIMES ? nissued - EMU_STS_TIMES : 0;
+	for (i = first; i < nissued; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(
+		    (double)issued_ms[i % EMU_STS_TIMES]));
+	pthread_mutex_unlock(&issued_lock);
+	return j;
 }
 
 /* The counters as {"actions": {name: {"codes", "total"}}, "codes", "total"}. */
@@ -160,7 +206,7 @@ api_stats(void)
 	return j;
 }
 
-/* Zeroes the counters. */
+/* Zeroes the counters and forgets the issue times. */
 void
 api_stats_reset(void)
 {
@@ -169,6 +215,9 @@ api_stats_reset(void)
 	for (i = 0; i < A_MAX * C_MAX; i++)
 		__atomic_store_n(&stats[i / C_MAX][i % C_MAX], 0,
 		    __ATOMIC_RELAXED);
+	pthread_mutex_lock(&issued_lock);
+	nissued = 0;
+	pthread_mutex_unlock(&issued_lock);
 }
 
 static int
@@ -721,6 +770,7 @@ do_assume(struct call *c)
 		duration = emu_oidc.lifetime;
 	if (auth_sts_issue(duration, &cred) == -1)
 		return send_error(c, C_INTERNAL, NULL, NULL, NULL);
+	issued_note();
 
 	j = cJSON_CreateObject();
 	o = cJSON_AddObjectToObject(j, "Credentials");

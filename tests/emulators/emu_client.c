@@ -711,6 +711,60 @@ assume(const char *token, const char *session, const char *duration,
 	    r);
 }
 
+/* The client's monotonic clock in ms: the emulator's, on one host. */
+static double
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000 + (double)(ts.tv_nsec / 1000000);
+}
+
+/*
+ * /_emu/sts-times: one more time for each credential issued, none for a
+ * refusal, on the monotonic clock, oldest first.
+ */
+static void
+test_sts_times(void)
+{
+	struct resp	 r, a;
+	const cJSON	*times, *t;
+	char		 tok[4096];
+	double		 n0, t0, t1, last = -1, prev = -1;
+	int		 sorted = 1, count = 0;
+
+	read_token(tok, sizeof(tok));
+	tok[strcspn(tok, "\n")] = '\0';
+	plain("GET", "/_emu/sts-times", NULL, NULL, &r);
+	is_int(r.status, 200, "sts-times served");
+	n0 = jnum(r.json, "issued");
+	ok(n0 >= 1, "sts-times: the earlier exchanges counted (%g)", n0);
+	resp_free(&r);
+
+	t0 = mono_ms();
+	assume(tok, "xsecrets-times", "3600", NULL, &a);
+	t1 = mono_ms();
+	resp_free(&a);
+	assume("wrong-token", "xsecrets-times", "3600", NULL, &a);
+	resp_free(&a);
+	plain("GET", "/_emu/sts-times", NULL, NULL, &r);
+	is_int(jnum(r.json, "issued"), n0 + 1,
+	    "sts-times: one more issue, none for a refusal");
+	times = jget(r.json, "times_ms");
+	cJSON_ArrayForEach(t, times) {
+		if (!cJSON_IsNumber(t) || t->valuedouble < prev)
+			sorted = 0;
+		prev = last = cJSON_IsNumber(t) ? t->valuedouble : -1;
+		count++;
+	}
+	ok(count == n0 + 1 && sorted, "sts-times: every time, oldest first");
+	ok(last >= t0 - 1 && last <= t1 + 1,
+	    "sts-times: the monotonic time of the exchange (%.0f in "
+	    "[%.0f, %.0f])", last, t0, t1);
+	resp_free(&r);
+}
+
 static void
 test_sts(void)
 {
@@ -1028,6 +1082,10 @@ test_stats(void)
 	list(NULL, &r);
 	resp_free(&r);
 
+	plain("GET", "/_emu/sts-times", NULL, NULL, &r);
+	is_int(jnum(r.json, "issued"), 0, "reset-stats forgets the STS times");
+	resp_free(&r);
+
 	plain("GET", "/_emu/stats", NULL, NULL, &r);
 	is_int(r.status, 200, "stats served");
 	is_int(jnum(r.json, "actions.GetSecretValue.codes.OK"), 1,
@@ -1114,6 +1172,7 @@ main(int argc, char **argv)
 	test_get();
 	test_list();
 	test_sts();
+	test_sts_times();
 	test_control();
 	test_faults();
 	test_stats();

@@ -3,11 +3,14 @@
  * sessions, one exchange for many concurrent callers, refresh ahead of
  * expiry, old credentials kept while a refresh fails, renewal after a
  * refusal, the token file re-read for every exchange and sent only in the
- * body, and lifetimes taken from the server's Date.
+ * body, lifetimes taken from the server's Date, and the refresh policy:
+ * about one exchange per lifetime, and no credentials handed out too close
+ * to their expiry, over many lifetimes on a skewed server clock.
  */
 #include "config.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,12 @@ static int64_t	sts_lifetime_ms = 3600 * 1000;
 static int64_t	sts_skew_ms;		/* server clock minus ours */
 static int	token_in_url;
 static char	last_token[256];
+
+/* What the fake STS issued: the server's expiry by call, our issue times. */
+#define MAXCALLS	4096
+static int64_t	sts_expiry[MAXCALLS];
+static int64_t	issued_at[MAXCALLS];
+static int	nissued;
 
 static void
 fmt_time(int64_t ms, int http, char *out, size_t len)
@@ -81,6 +90,11 @@ fake_sts(const struct th_request *req, struct th_response *resp, void *arg)
 	}
 	server = th_host.now_ms() + sts_skew_ms;
 	fmt_time(server + sts_lifetime_ms, 0, exp, sizeof(exp));
+	if (n < MAXCALLS && nissued < MAXCALLS) {
+		/* Expiration is in whole seconds, as fmt_time writes it. */
+		sts_expiry[n] = (server + sts_lifetime_ms) / 1000 * 1000;
+		issued_at[nissued++] = th_host.monotonic_ms();
+	}
 	fmt_time(server, 1, date, sizeof(date));
 	snprintf(resp->hname, sizeof(resp->hname), "Date");
 	snprintf(resp->hvalue, sizeof(resp->hvalue), "%s", date);
@@ -211,11 +225,14 @@ test_single_flight(void)
 	ok(sts_calls == 1 && strcmp(c.id, "STS.id1") == 0 &&
 	    strcmp(c.token, "tok1") == 0, "served from the cache");
 
-	/* 3600 s: renewed with 15 minutes left, not before. */
-	th_advance(2690 * 1000);
+	/*
+	 * 3600 s, 3599 s once the second of resolution is taken off: renewed
+	 * with 180 s left, not before.
+	 */
+	th_advance(3410 * 1000);
 	get(s1, 0, &c, &d);
 	is_int(sts_calls, 1, "not renewed before the refresh point");
-	th_advance(20 * 1000);
+	th_advance(10 * 1000);
 	write_token("rotated.token.value\n");
 	is_int(get(s1, 0, &c, &d), XS_OK, "renewed ahead of expiry");
 	ok(sts_calls == 2 && strcmp(c.id, "STS.id2") == 0,
@@ -230,8 +247,11 @@ test_single_flight(void)
 	get(s1, gen, &c, &d);
 	is_int(sts_calls, 3, "an old refusal does not renew again");
 
-	/* A failing refresh keeps the valid credentials. */
-	th_advance(2710 * 1000);
+	/*
+	 * A failing refresh keeps the valid credentials, tries again every
+	 * RRSA_RETRY_MS, and serves them until 30 s before they expire.
+	 */
+	th_advance(3420 * 1000);
 	sts_fail = 1;
 	is_int(get(s1, 0, &c, &d), XS_OK, "refresh failed: still OK");
 	ok(strcmp(c.id, "STS.id3") == 0 && d.nwarnings == 1 &&
@@ -240,9 +260,18 @@ test_single_flight(void)
 	get(s1, 0, &c, &d);
 	is_int(sts_calls, 3 + fast.attempts,
 	    "no new attempt right after a failure");
-	th_advance(900 * 1000);
+	th_advance(RRSA_RETRY_MS);
+	is_int(get(s1, 0, &c, &d), XS_OK, "failed again: still OK");
+	is_int(sts_calls, 3 + 2 * fast.attempts,
+	    "a new attempt after RRSA_RETRY_MS");
+	th_advance(3568 * 1000 - 3420 * 1000 - RRSA_RETRY_MS);
+	is_int(get(s1, 0, &c, &d), XS_OK, "served until the margin");
+	ok(strcmp(c.id, "STS.id3") == 0,
+	    "the old credentials, 32 s before expiry");
+	th_advance(2 * 1000);
 	is_int(get(s1, 0, &c, &d), XS_ERR_UNAVAILABLE,
-	    "expired and refresh failing: unavailable");
+	    "30 s before expiry, refresh failing: unavailable");
+	ok(c.id == NULL, "no credentials handed out");
 	ok(strstr(d.error, "STS AssumeRoleWithOIDC") != NULL,
 	    "the error names STS: %s", d.error);
 	sts_fail = 2;
@@ -277,6 +306,103 @@ test_crowd_failure(void)
 	rrsa_close(s);
 }
 
+/*
+ * For every lifetime STS may give (15 minutes to 12 hours): one exchange
+ * serves nine tenths of it or more; credentials are given out no later
+ * than a call's deadline before they expire; and between the refresh
+ * point and then, there is room for a failed exchange, the wait after it
+ * and another one.  For the short lifetimes of tests, the refresh point
+ * still comes before the end of use.
+ */
+static void
+policy_bounds(void)
+{
+	const struct errors_policy	*p = &errors_default_policy;
+	int64_t				 l, r, v, worst = -1;
+	int				 bad = 0;
+
+	for (l = 900000; l <= 43200000; l += 1000) {
+		r = rrsa_refresh_after(l);
+		v = rrsa_valid_for(l);
+		if (r * 10 < l * 9 || l - v <= p->deadline_ms + 1000 ||
+		    v - r < 2 * p->deadline_ms + RRSA_RETRY_MS) {
+			bad++;
+			if (worst == -1)
+				worst = l;
+		}
+	}
+	ok(bad == 0, "policy bounds hold for 900 s to 12 h (first bad: %lld)",
+	    (long long)worst);
+	for (l = 2000, bad = 0; l <= 900000; l += 1000)
+		if (rrsa_refresh_after(l) >= rrsa_valid_for(l) ||
+		    rrsa_valid_for(l) >= l)
+			bad++;
+	is_int(bad, 0, "short lifetimes: refresh, then end of use, then "
+	    "expiry");
+}
+
+/*
+ * Ten lifetimes of 60 s with a caller every 250 ms, the server's clock
+ * 7 min 0.6 s behind ours, then an STS outage: about one exchange per
+ * lifetime, and no credentials given out with less than the margin left
+ * on the server's clock, even while the refresh fails.
+ */
+static void
+test_steady(void)
+{
+	struct rrsa_params	 p = params("steady");
+	struct rrsa_session	*s;
+	struct ali_creds	 c;
+	struct xs_diag		 d;
+	int64_t			 left, min_left = INT64_MAX, interval;
+	int			 i, n, bad = 0, failed = 0;
+
+	memset(&c, 0, sizeof(c));
+	sts_lifetime_ms = 60 * 1000;
+	sts_skew_ms = -(7 * 60 * 1000 + 600);
+	sts_calls = 0;
+	nissued = 0;
+	rrsa_open(&th_host, &p, &s);
+	for (i = 0; i < 2 * 10 * 60 * 4; i++) {
+		/* The second half: STS fails for one lifetime in two. */
+		sts_fail = i >= 10 * 60 * 4 && i / (60 * 4) % 2 == 0;
+		if (get(s, 0, &c, &d) != XS_OK) {
+			failed++;
+			goto next;
+		}
+		n = atoi(c.id + strlen("STS.id"));
+		if (n <= 0 || n >= MAXCALLS) {
+			bad++;
+			goto next;
+		}
+		left = sts_expiry[n] - (th_host.now_ms() + sts_skew_ms);
+		if (left < min_left)
+			min_left = left;
+next:
+		if (i == 10 * 60 * 4 - 1) {
+			/* Steady state: from the first exchange to the last. */
+			interval = (issued_at[nissued - 1] - issued_at[0]) /
+			    (nissued - 1);
+			ok(interval * 100 >= 60000 * 88 &&
+			    interval < rrsa_valid_for(59000),
+			    "an exchange every %lld ms of 60000 (%d in 10 "
+			    "lifetimes)", (long long)interval, nissued);
+			ok(sts_calls == nissued && nissued <= 12,
+			    "%d exchanges in 10 lifetimes", sts_calls);
+		}
+		th_advance(250);
+	}
+	is_int(bad, 0, "every credential came from the fake STS");
+	ok(failed > 0, "the outage failed some calls (%d)", failed);
+	ok(min_left >= 2950, "never less than the margin left: %lld ms",
+	    (long long)min_left);
+	sts_fail = 0;
+	sts_skew_ms = 0;
+	sts_lifetime_ms = 3600 * 1000;
+	creds_clear(&th_host, &c);
+	rrsa_close(s);
+}
+
 static void
 test_lifetime(void)
 {
@@ -286,10 +412,14 @@ test_lifetime(void)
 	struct xs_diag		 d;
 
 	memset(&c, 0, sizeof(c));
-	is_int(rrsa_refresh_after(3600000), 2700000, "refresh 1 h at 45 min");
-	is_int(rrsa_refresh_after(900000), 600000, "refresh 15 min at 10");
-	is_int(rrsa_refresh_after(43200000), 42300000, "refresh 12 h");
-	is_int(rrsa_refresh_after(30000), 20000, "short lifetimes: a third");
+	is_int(rrsa_refresh_after(3600000), 3420000,
+	    "1 h: renewed 180 s ahead");
+	is_int(rrsa_refresh_after(900000), 810000, "15 min: 90 s ahead");
+	is_int(rrsa_refresh_after(43200000), 43020000, "12 h: 180 s ahead");
+	is_int(rrsa_refresh_after(60000), 54000, "short lifetimes: a tenth");
+	is_int(rrsa_valid_for(3600000), 3570000, "1 h: used until 30 s left");
+	is_int(rrsa_valid_for(60000), 57000, "short lifetimes: a twentieth");
+	policy_bounds();
 	is_int(rrsa_parse_time("2026-12-03T04:27:09Z"), 1796272029000LL,
 	    "Expiration parsed");
 	is_int(rrsa_parse_time("2026-12-03 04:27:09"), -1, "bad time");
@@ -334,6 +464,7 @@ main(void)
 	test_single_flight();
 	test_crowd_failure();
 	test_lifetime();
+	test_steady();
 	is_int(th_secure_live(), 0, "no secure memory leaked");
 
 	unlink(tokfile);
