@@ -385,17 +385,23 @@ fx_close(struct fixture *fx)
 	target_close(fx->root);
 }
 
-/* Copies the status of kind ns/name into *out; 1 found, 0 not. */
+/*
+ * Copies the status of kind ns/name into *out; 1 found, 0 not.  Its
+ * strings live in the snapshot, which is kept until the next call.
+ */
 static int
 status_of(struct fixture *fx, const char *kind, const char *ns,
     const char *name, struct status_entry *out)
 {
-	struct status_entry	*v;
-	size_t			 n, i;
-	int			 found = 0;
+	static struct status_entry	*v;
+	size_t				 n, i;
+	int				 found = 0;
 
-	if (reconcile_status(fx->r, &v, &n) == -1)
+	free(v);
+	if (reconcile_status(fx->r, &v, &n) == -1) {
+		v = NULL;
 		return 0;
+	}
 	for (i = 0; i < n; i++) {
 		if (strcmp(v[i].kind, kind) == 0 && strcmp(v[i].ns, ns) == 0 &&
 		    strcmp(v[i].name, name) == 0) {
@@ -403,21 +409,27 @@ status_of(struct fixture *fx, const char *kind, const char *ns,
 			found = 1;
 		}
 	}
-	free(v);
 	return found;
 }
 
-/* The status of ExternalSecret ns/name, in a static entry. */
+/*
+ * The status of ExternalSecret ns/name, in a static entry whose message is
+ * a static copy: it outlives the snapshot, so that two calls can stand in
+ * one expression.
+ */
 static const struct status_entry *
 es_status(struct fixture *fx, const char *ns, const char *name)
 {
 	static struct status_entry	 st;
+	static char			 msg[STATUS_MSG_MAX];
 
 	if (!status_of(fx, "ExternalSecret", ns, name, &st)) {
 		memset(&st, 0, sizeof(st));
-		snprintf(st.message, sizeof(st.message), "(none)");
+		st.message = "(none)";
 		st.reason = "(none)";
 	}
+	snprintf(msg, sizeof(msg), "%s", st.message);
+	st.message = msg;
 	return &st;
 }
 
