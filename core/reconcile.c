@@ -52,6 +52,7 @@
  * the scheduler thread while something changed, at most every
  * STATUS_DEBOUNCE_MS or four times as long as the last write took (so a
  * large file never eats the workers' CPU), and once more at stop.
+ * reconcile_once writes it once, when its round is over.
  */
 #include "config.h"
 
@@ -627,6 +628,18 @@ dispatch(struct reconciler *r, int64_t now)
 	}
 }
 
+/*
+ * Whether the scheduler should rewrite the status file.  Not during
+ * reconcile_once: it writes the file when the round is over, and a round
+ * of tens of thousands of objects would otherwise copy and write them all
+ * every few hundred ms for no reader.  Locked.
+ */
+static int
+status_due(const struct reconciler *r)
+{
+	return r->status_dirty && r->cfg.status_file != NULL && !r->once;
+}
+
 static void *
 sched_main(void *arg)
 {
@@ -647,7 +660,7 @@ sched_main(void *arg)
 			pthread_mutex_lock(&r->lock);
 			continue;	/* stop may have come meanwhile */
 		}
-		if (r->status_dirty && r->cfg.status_file != NULL &&
+		if (status_due(r) &&
 		    now >= r->status_written_ms + r->status_gap_ms) {
 			pthread_mutex_unlock(&r->lock);
 			write_status_file(r);
@@ -656,8 +669,7 @@ sched_main(void *arg)
 		}
 		/* With every worker busy, a finished job wakes us. */
 		deadline = r->busy + (int)r->qlen < r->nworkers ? next : -1;
-		if (r->status_dirty && r->cfg.status_file != NULL &&
-		    (deadline < 0 ||
+		if (status_due(r) && (deadline < 0 ||
 		    deadline > r->status_written_ms + r->status_gap_ms))
 			deadline = r->status_written_ms + r->status_gap_ms;
 		if (deadline < 0 || deadline > now)

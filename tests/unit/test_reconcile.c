@@ -1406,6 +1406,64 @@ test_apply_in_flight(void)
 	free(z);
 }
 
+struct once_arg {
+	struct fixture	*fx;
+	int		 notready;
+};
+
+static void *
+once_main(void *arg)
+{
+	struct once_arg	*oa = arg;
+
+	oa->notready = reconcile_once(oa->fx->r);
+	return NULL;
+}
+
+/*
+ * reconcile_once writes the status file once, when its round is over:
+ * while a sync is held in the provider for several debounce periods, no
+ * file appears.
+ */
+static void
+test_once_status(void)
+{
+	struct fixture	 fx;
+	struct once_arg	 oa;
+	pthread_t	 t;
+	char		*y;
+	int		 during;
+
+	tp_reset();
+	tp_set("key0", "v", XS_OK);
+	tp_set("key1", "v", XS_OK);
+	fx_open(&fx, 2);
+	y = many(20, 2, STORE);
+	reconcile_apply(fx.r, load(y));
+	pthread_mutex_lock(&tp.mu);
+	tp.block = 1;
+	pthread_mutex_unlock(&tp.mu);
+	oa.fx = &fx;
+	oa.notready = -1;
+	if (pthread_create(&t, NULL, once_main, &oa) != 0) {
+		printf("Bail out! pthread_create\n");
+		exit(1);
+	}
+	wait_blocked(1);
+	usleep(STATUS_DEBOUNCE_MS * 4 * 1000);
+	during = access(fx.status, F_OK) == 0;
+	unblock();
+	pthread_join(t, NULL);
+	ok(!during, "once: no status file while the round runs");
+	is_int(oa.notready, 0, "once: the round syncs every object");
+	ok(access(fx.status, F_OK) == 0, "once: status file written at "
+	    "the end");
+	is_str(es_reason(&fx, "default", "es19"), REASON_SYNCED,
+	    "once: status after the round");
+	fx_close(&fx);
+	free(y);
+}
+
 static void
 test_auth(void)
 {
@@ -1542,6 +1600,7 @@ main(void)
 	test_invalid_and_status();
 	test_urgent_first();
 	test_apply_in_flight();
+	test_once_status();
 
 	host_shutdown();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
