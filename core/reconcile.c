@@ -37,6 +37,8 @@
  * Deduplication.  While workers are busy, identical fetches share one
  * provider call (reconcile_store.c); when the queue drains and no worker
  * runs, the shared results are dropped, so a later round fetches afresh.
+ * A result that has served every fetch the manifests make of it goes as
+ * soon as its last reader lets go.
  *
  * Reloads (reconcile_apply).  Objects are diffed by kind, namespace, name
  * and spec_hash under the lock.  Unchanged ExternalSecrets keep their
@@ -1027,6 +1029,7 @@ reconcile_apply(struct reconciler *r, struct manifest_set *set)
 	/* Validation calls provider code: outside the lock.  Only this
 	 * thread changes r->stores, so reading it here is safe. */
 	fresh = apply_stores(r, rs, &changed);
+	reconcile_fetch_plan(r, set);
 
 	pthread_mutex_lock(&r->lock);
 	for (pp = &r->stores; *pp != NULL;) {
@@ -1491,6 +1494,7 @@ reconcile_free(struct reconciler *r)
 	sched_free(r->sched);
 	free(r->table);
 	free(r->fetches);
+	free(r->wants);
 	free(r->queue);
 	free(r->api_calls);
 	pthread_mutex_destroy(&r->lock);

@@ -59,6 +59,8 @@ static struct {
 	int		 norder;
 	int		 block;		/* get_secret waits while set */
 	int		 blocked;	/* callers waiting */
+	struct reconciler *watch;	/* its shared fetches are counted */
+	size_t		 max_fetches;	/* the most seen at a call */
 } tp;
 
 static const struct xs_host *H;
@@ -83,6 +85,8 @@ tp_reset(void)
 	tp.norder = 0;
 	tp.block = 0;
 	tp.blocked = 0;
+	tp.watch = NULL;
+	tp.max_fetches = 0;
 	pthread_mutex_unlock(&tp.mu);
 }
 
@@ -184,8 +188,16 @@ tp_enter(const char *key, int *count, struct tp_key *out)
 	struct timespec	 ts;
 	struct tp_key	*k;
 	int		 sleep_ms;
+	size_t		 nf = 0;
 
+	if (tp.watch != NULL) {
+		pthread_mutex_lock(&tp.watch->fetch_lock);
+		nf = tp.watch->nfetches;
+		pthread_mutex_unlock(&tp.watch->fetch_lock);
+	}
 	pthread_mutex_lock(&tp.mu);
+	if (nf > tp.max_fetches)
+		tp.max_fetches = nf;
 	(*count)++;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (tp.nstamps < TP_MAXSTAMPS)
@@ -268,8 +280,16 @@ tp_find_secrets(void *client, const struct xs_find *f, struct xs_result *r,
 	regex_t			 re;
 	int			 i;
 	int32_t			 rc = XS_OK;
+	size_t			 nf = 0;
 
+	if (tp.watch != NULL) {
+		pthread_mutex_lock(&tp.watch->fetch_lock);
+		nf = tp.watch->nfetches;
+		pthread_mutex_unlock(&tp.watch->fetch_lock);
+	}
 	pthread_mutex_lock(&tp.mu);
+	if (nf > tp.max_fetches)
+		tp.max_fetches = nf;
 	tp.find_calls++;
 	if (f->name_regexp != NULL &&
 	    regcomp(&re, f->name_regexp, REG_EXTENDED | REG_NOSUB) != 0) {
@@ -1177,6 +1197,71 @@ test_dedup(void)
 	free(y);
 }
 
+/*
+ * A shared result goes once it has served every fetch the manifests make
+ * of it: one worker syncing objects of distinct keys never holds more
+ * than the result it is fetching, and objects sharing keys still share
+ * one call per key whatever the order.
+ */
+static void
+test_fetch_release(void)
+{
+	struct fixture	 fx;
+	char		*y, *z, key[32], data[256];
+	int		 i;
+
+	tp_reset();
+	for (i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "key%d", i);
+		tp_set(key, key, XS_OK);
+	}
+	fx_open(&fx, 1);
+	tp.watch = fx.r;
+	y = many(20, 20, STORE);
+	is_int(once(&fx, y), 0, "release: 20 objects of distinct keys");
+	is_int(tp.get_calls, 20, "release: one call each");
+	is_int((int)tp.max_fetches, 1, "release: each result freed by its "
+	    "only reader");
+	free(y);
+
+	tp.get_calls = 0;
+	tp.max_fetches = 0;
+	y = many(30, 3, STORE);
+	reconcile_apply(fx.r, load(y));
+	is_int(reconcile_once(fx.r), 0, "release: 30 objects on 3 keys");
+	is_int(tp.get_calls, 3, "release: still one call a key");
+	ok(tp.max_fetches <= 3, "release: at most the 3 shared results held "
+	    "(%zu)", tp.max_fetches);
+	free(y);
+
+	/* Every kind of fetch is counted in the plan as it is made. */
+	tp.max_fetches = 0;
+	y = cat(STORE, "");
+	for (i = 0; i < 4; i++) {
+		snprintf(data, sizeof(data), "  dataFrom:\n"
+		    "  - extract: {key: key%d, version: v1}\n"
+		    "  - find: {name: {regexp: \"^key%d$\"}, path: p,"
+		    " tags: {env: t%d}}\n"
+		    "  data:\n  - secretKey: v\n"
+		    "    remoteRef: {key: key1%d, property: p%d}\n",
+		    i, i, i, i, i);
+		snprintf(key, sizeof(key), "mixed%d", i);
+		z = cat(y, es_doc("default", key, NULL, data));
+		free(y);
+		y = z;
+	}
+	tp_set("key0", "a=1", XS_OK);
+	tp_set("key1", "b=2", XS_OK);
+	tp_set("key2", "c=3", XS_OK);
+	tp_set("key3", "d=4", XS_OK);
+	reconcile_apply(fx.r, load(y));
+	is_int(reconcile_once(fx.r), 0, "release: extract, find and data");
+	is_int((int)tp.max_fetches, 1, "release: each freed by its reader");
+	tp.watch = NULL;
+	fx_close(&fx);
+	free(y);
+}
+
 static void
 test_rate_limit(void)
 {
@@ -1595,6 +1680,7 @@ main(void)
 	test_stores();
 	test_controller_class();
 	test_dedup();
+	test_fetch_release();
 	test_rate_limit();
 	test_auth();
 	test_invalid_and_status();
