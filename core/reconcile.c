@@ -65,6 +65,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "log.h"
 #include "manifest.h"
@@ -1250,8 +1253,15 @@ reconcile_once(struct reconciler *r)
 			if (!e->skipped && e->status.ready != 1)
 				notready++;
 	pthread_mutex_unlock(&r->lock);
-	if (started)
+	if (started) {
 		threads_stop(r);
+#ifdef __GLIBC__
+		/* The workers' malloc arenas keep the pages of their HTTP
+		 * and TLS state; give them back before the status snapshots,
+		 * which would otherwise grow the main heap on top of them. */
+		malloc_trim(0);
+#endif
+	}
 
 	/* Back on the timer, should the daemon go on after the round. */
 	pthread_mutex_lock(&r->lock);
