@@ -598,7 +598,12 @@ result_store(struct xs_result *r, struct result_item *it, const char *key,
 	return XS_OK;
 }
 
-/* A new empty item at the end of r, or NULL. */
+/*
+ * A new empty item at the end of r, or NULL.  The array starts with room
+ * for one item, what get_secret returns: shared results are held until
+ * every fetch that wants them is done, so at tens of thousands of
+ * ExternalSecrets spare slots add up to megabytes.
+ */
 static struct result_item *
 result_add(struct xs_result *r)
 {
@@ -608,7 +613,7 @@ result_add(struct xs_result *r)
 	if (r->nitems >= RESULT_MAX_ITEMS)
 		return NULL;
 	if (r->nitems == r->cap) {
-		ncap = r->cap == 0 ? 8 : r->cap * 2;
+		ncap = r->cap == 0 ? 1 : r->cap * 2;
 		if ((n = reallocarray(r->items, ncap, sizeof(*n))) == NULL)
 			return NULL;
 		r->items = n;

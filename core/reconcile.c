@@ -37,6 +37,8 @@
  * Deduplication.  While workers are busy, identical fetches share one
  * provider call (reconcile_store.c); when the queue drains and no worker
  * runs, the shared results are dropped, so a later round fetches afresh.
+ * A result that has served every fetch the manifests make of it goes as
+ * soon as its last reader lets go.
  *
  * Reloads (reconcile_apply).  Objects are diffed by kind, namespace, name
  * and spec_hash under the lock.  Unchanged ExternalSecrets keep their
@@ -52,6 +54,7 @@
  * the scheduler thread while something changed, at most every
  * STATUS_DEBOUNCE_MS or four times as long as the last write took (so a
  * large file never eats the workers' CPU), and once more at stop.
+ * reconcile_once writes it once, when its round is over.
  */
 #include "config.h"
 
@@ -62,6 +65,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "log.h"
 #include "manifest.h"
@@ -678,6 +684,18 @@ dispatch(struct reconciler *r, int64_t now)
 	}
 }
 
+/*
+ * Whether the scheduler should rewrite the status file.  Not during
+ * reconcile_once: it writes the file when the round is over, and a round
+ * of tens of thousands of objects would otherwise copy and write them all
+ * every few hundred ms for no reader.  Locked.
+ */
+static int
+status_due(const struct reconciler *r)
+{
+	return r->status_dirty && r->cfg.status_file != NULL && !r->once;
+}
+
 static void *
 sched_main(void *arg)
 {
@@ -698,7 +716,7 @@ sched_main(void *arg)
 			pthread_mutex_lock(&r->lock);
 			continue;	/* stop may have come meanwhile */
 		}
-		if (r->status_dirty && r->cfg.status_file != NULL &&
+		if (status_due(r) &&
 		    now >= r->status_written_ms + r->status_gap_ms) {
 			pthread_mutex_unlock(&r->lock);
 			write_status_file(r);
@@ -707,8 +725,7 @@ sched_main(void *arg)
 		}
 		/* With every worker busy, a finished job wakes us. */
 		deadline = r->busy + (int)r->qlen < r->nworkers ? next : -1;
-		if (r->status_dirty && r->cfg.status_file != NULL &&
-		    (deadline < 0 ||
+		if (status_due(r) && (deadline < 0 ||
 		    deadline > r->status_written_ms + r->status_gap_ms))
 			deadline = r->status_written_ms + r->status_gap_ms;
 		if (deadline < 0 || deadline > now)
@@ -1069,6 +1086,7 @@ reconcile_apply(struct reconciler *r, struct manifest_set *set)
 	/* Validation calls provider code: outside the lock.  Only this
 	 * thread changes r->stores, so reading it here is safe. */
 	fresh = apply_stores(r, rs, &changed);
+	reconcile_fetch_plan(r, set);
 
 	pthread_mutex_lock(&r->lock);
 	for (pp = &r->stores; *pp != NULL;) {
@@ -1297,8 +1315,15 @@ reconcile_once(struct reconciler *r)
 			if (!e->skipped && e->status.ready != 1)
 				notready++;
 	pthread_mutex_unlock(&r->lock);
-	if (started)
+	if (started) {
 		threads_stop(r);
+#ifdef __GLIBC__
+		/* The workers' malloc arenas keep the pages of their HTTP
+		 * and TLS state; give them back before the status snapshots,
+		 * which would otherwise grow the main heap on top of them. */
+		malloc_trim(0);
+#endif
+	}
 
 	/* Back on the timer, should the daemon go on after the round. */
 	pthread_mutex_lock(&r->lock);
@@ -1354,63 +1379,118 @@ reconcile_stop(struct reconciler *r)
 	close_idle_clients(r);
 }
 
-static void
-fill_es(struct status_entry *s, const struct rc_es *e)
+/* Bytes that str_put takes for s. */
+static size_t
+str_bytes(const char *s)
 {
-	memset(s, 0, sizeof(*s));
+	return s != NULL ? strlen(s) + 1 : 1;
+}
+
+/* Copies s (NULL as "") to *pool, moves *pool past it, returns the copy. */
+static const char *
+str_put(char **pool, const char *s)
+{
+	char	*p = *pool;
+	size_t	 len = str_bytes(s);
+
+	if (s != NULL)
+		memcpy(p, s, len);
+	else
+		*p = '\0';
+	*pool += len;
+	return p;
+}
+
+/* The bytes of e's strings in a snapshot. */
+static size_t
+es_bytes(const struct rc_es *e)
+{
+	size_t	 n;
+
+	n = str_bytes(e->ns) + str_bytes(e->name) +
+	    str_bytes(e->status.message);
+	if (e->es != NULL)
+		n += str_bytes(e->es->store_name) +
+		    str_bytes(e->es->target_name);
+	return n;
+}
+
+static void
+fill_es(struct status_entry *s, const struct rc_es *e, char **pool)
+{
 	s->kind = "ExternalSecret";
-	snprintf(s->ns, sizeof(s->ns), "%s", e->ns);
-	snprintf(s->name, sizeof(s->name), "%s", e->name);
+	s->ns = str_put(pool, e->ns);
+	s->name = str_put(pool, e->name);
+	s->store = s->binding = "";
 	if (e->es != NULL) {
-		snprintf(s->store, sizeof(s->store), "%s", e->es->store_name);
-		snprintf(s->binding, sizeof(s->binding), "%s",
-		    e->es->target_name);
+		s->store = str_put(pool, e->es->store_name);
+		s->binding = str_put(pool, e->es->target_name);
 	}
 	s->ready = e->status.ready;
 	s->reason = e->status.reason;
-	snprintf(s->message, sizeof(s->message), "%s",
-	    e->status.message ? e->status.message : "");
+	s->message = str_put(pool, e->status.message);
 	s->transition_ms = e->status.transition_ms;
 	s->refresh_ms = e->refresh_ms;
 	s->synced_version = e->synced ? e->synced_hash : 0;
 }
 
-static void
-fill_store(struct status_entry *s, const struct rc_store *g)
+static size_t
+store_bytes(const struct rc_store *g)
 {
-	memset(s, 0, sizeof(*s));
+	return str_bytes(g->st->ns) + str_bytes(g->st->name) +
+	    str_bytes(g->status.message);
+}
+
+static void
+fill_store(struct status_entry *s, const struct rc_store *g, char **pool)
+{
 	s->kind = g->st->kind == STORE_CLUSTER ? "ClusterSecretStore" :
 	    "SecretStore";
-	snprintf(s->ns, sizeof(s->ns), "%s", g->st->ns);
-	snprintf(s->name, sizeof(s->name), "%s", g->st->name);
+	s->ns = str_put(pool, g->st->ns);
+	s->name = str_put(pool, g->st->name);
+	s->store = s->binding = "";
 	s->ready = g->status.ready;
 	s->reason = g->status.reason ? g->status.reason : "";
-	snprintf(s->message, sizeof(s->message), "%s",
-	    g->status.message ? g->status.message : "");
+	s->message = str_put(pool, g->status.message);
 	s->transition_ms = g->status.transition_ms;
 }
 
-/* The snapshot; called with r->lock held. */
+/*
+ * The snapshot: the entries, then their strings, in one allocation that
+ * the caller frees.  It holds only what the status shows, about a tenth of
+ * a kilobyte an object, and r->lock is held only while it is copied.
+ * Called with r->lock held.
+ */
 static int
 snapshot(struct reconciler *r, struct status_entry **out, size_t *n)
 {
 	struct status_entry	*v;
 	struct rc_store		*g;
 	struct rc_es		*e;
-	size_t			 i, k = 0, cap;
+	size_t			 i, k = 0, cap = 0, bytes = 0;
+	char			*pool;
 
-	cap = r->nes + 1;
 	for (g = r->stores; g != NULL; g = g->next)
-		cap++;
-	if ((v = calloc(cap, sizeof(*v))) == NULL)
+		if (!g->skipped) {
+			cap++;
+			bytes += store_bytes(g);
+		}
+	for (i = 0; i < r->nbuckets; i++)
+		for (e = r->table[i]; e != NULL; e = e->next)
+			if (!e->skipped && !e->removed) {
+				cap++;
+				bytes += es_bytes(e);
+			}
+	if ((v = calloc(1, (cap + 1) * sizeof(*v) + bytes)) == NULL)
 		return -1;
+	pool = (char *)(v + cap + 1);
 	for (g = r->stores; g != NULL; g = g->next)
 		if (!g->skipped)
-			fill_store(&v[k++], g);
+			fill_store(&v[k++], g, &pool);
 	for (i = 0; i < r->nbuckets; i++)
 		for (e = r->table[i]; e != NULL; e = e->next)
 			if (!e->skipped && !e->removed)
-				fill_es(&v[k++], e);
+				fill_es(&v[k++], e, &pool);
 	*out = v;
 	*n = k;
 	return 0;
@@ -1486,6 +1566,7 @@ reconcile_free(struct reconciler *r)
 	sched_free(r->sched);
 	free(r->table);
 	free(r->fetches);
+	free(r->wants);
 	free(r->queue);
 	free(r->api_calls);
 	pthread_mutex_destroy(&r->lock);

@@ -55,7 +55,8 @@ void	reconcile_stop(struct reconciler *r);
 
 /*
  * A snapshot of every object's status (ExternalSecrets and stores), for the
- * table.  The caller frees *out with free.
+ * table.  The entries' strings are in the same allocation: the caller
+ * frees *out, and with it everything, with free.
  */
 int	reconcile_status(struct reconciler *r, struct status_entry **out,
 	    size_t *n);

@@ -134,6 +134,16 @@ struct rc_es {
 	double		 duration_s;
 };
 
+/*
+ * How many times the current manifests make one fetch, by a hash of what
+ * identifies it (store, call, remote reference or find); see
+ * reconcile_fetch_plan.
+ */
+struct rc_want {
+	uint64_t	 hash;		/* 0: a free slot */
+	unsigned	 count;
+};
+
 /* A provider call whose result is shared by identical fetches. */
 struct rc_fetch {
 	struct rc_fetch	*next;
@@ -142,6 +152,8 @@ struct rc_fetch {
 	int		 refs;		/* holders of the result */
 	int		 cached;	/* still in the table */
 	int		 done;
+	unsigned	 want;		/* the plan's count; 0: not in it */
+	unsigned	 taken;		/* fetches this result served */
 	int32_t		 rc;
 	struct xs_result res;
 	char		*error;		/* when rc is not XS_OK */
@@ -192,6 +204,8 @@ struct reconciler {
 	struct rc_fetch	**fetches;
 	size_t		 nfetch_buckets;
 	size_t		 nfetches;
+	struct rc_want	*wants;		/* the fetch plan; fetch_lock */
+	size_t		 nwants;	/* slots, a power of two */
 
 	/* Counters for metrics. */
 	uint64_t	 dedup_hits;
@@ -268,6 +282,8 @@ int32_t	 reconcile_fetch(struct reconciler *r, struct rc_store *g, int call,
 	    struct rc_fetch **out, char *err, size_t errlen);
 void	 reconcile_fetch_release(struct reconciler *r, struct rc_fetch *f);
 void	 reconcile_fetch_flush(struct reconciler *r, int all);
+void	 reconcile_fetch_plan(struct reconciler *r,
+	    const struct manifest_set *set);
 const char *reconcile_call_name(int call);
 size_t	 reconcile_fetch_buckets(void);
 

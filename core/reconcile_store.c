@@ -21,6 +21,16 @@
  * the result in a table; later callers wait for it and read the same
  * result.  Results stay in the table while the current burst of work lasts
  * (until the workers go idle, see reconcile.c) and at most DEDUP_TTL_MS.
+ *
+ * A result leaves the table sooner once it has served as many fetches as
+ * the manifests make of it and nobody holds it: no job of the burst can
+ * want it any more.  The fetch plan (reconcile_fetch_plan) counts those
+ * fetches when manifests are applied, by a hash of the store's kind,
+ * namespace and name and of the call's arguments; a fetch the plan does
+ * not know keeps its result until the burst ends, as does one whose
+ * objects do not all run in the burst.  In a cold sync of distinct keys
+ * every result is freed by its only reader, instead of all of them being
+ * held to the end.
  */
 #include "config.h"
 
@@ -33,6 +43,8 @@
 #include "reconcile_int.h"
 
 #define FETCH_BUCKETS	1024
+#define FNV_OFFSET	0xcbf29ce484222325ULL
+#define FNV_PRIME	0x100000001b3ULL
 
 static const char *const call_names[CALL_N] = {
 	"ValidateStore", "Auth", "GetSecret", "GetSecretMap", "FindSecrets"
@@ -458,13 +470,190 @@ fetch_key(const struct rc_store *g, int call,
 static uint64_t
 hash_str(const char *s)
 {
-	uint64_t	 h = 0xcbf29ce484222325ULL;
+	uint64_t	 h = FNV_OFFSET;
 
 	for (; *s != '\0'; s++) {
 		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
+		h *= FNV_PRIME;
 	}
 	return h;
+}
+
+static uint64_t
+mix(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char	*c = p;
+
+	while (n-- > 0) {
+		h ^= *c++;
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+/* Mixes a string with its length, so that no two lists of them alias. */
+static uint64_t
+mix_str(uint64_t h, const char *s)
+{
+	size_t	 len = s != NULL ? strlen(s) : SIZE_MAX;
+
+	h = mix(h, &len, sizeof(len));
+	return s != NULL ? mix(h, s, len) : h;
+}
+
+/*
+ * The start of a fetch's hash in the plan: its store by kind, namespace
+ * and name (a generation's serial is not known when the plan is made), and
+ * the call.
+ */
+static uint64_t
+want_start(int kind, const char *ns, const char *name, int call)
+{
+	uint64_t	 h = FNV_OFFSET;
+
+	h = mix(h, &kind, sizeof(kind));
+	h = mix_str(h, kind == STORE_CLUSTER ? "" : ns);
+	h = mix_str(h, name);
+	return mix(h, &call, sizeof(call));
+}
+
+static uint64_t
+want_ref(uint64_t h, const char *key, const char *version,
+    const char *property, int metadata)
+{
+	h = mix_str(h, key);
+	h = mix_str(h, version);
+	h = mix_str(h, property);
+	return mix(h, &metadata, sizeof(metadata));
+}
+
+/* 0 marks a free slot in the plan. */
+static uint64_t
+want_end(uint64_t h)
+{
+	return h != 0 ? h : 1;
+}
+
+/* The hash of a fetch as reconcile_fetch sees it. */
+static uint64_t
+want_hash(const struct rc_store *g, int call, const struct xs_remote_ref *ref,
+    const struct xs_find *find)
+{
+	uint64_t	 h;
+	size_t		 i;
+
+	h = want_start(g->st->kind, g->st->ns, g->st->name, call);
+	if (ref != NULL)
+		h = want_ref(h, ref->key, ref->version, ref->property,
+		    ref->metadata);
+	if (find != NULL) {
+		h = mix_str(h, find->name_regexp);
+		h = mix_str(h, find->path);
+		h = mix(h, &find->ntags, sizeof(find->ntags));
+		for (i = 0; i < find->ntags; i++) {
+			h = mix_str(h, find->tags[i].key);
+			h = mix_str(h, find->tags[i].value);
+		}
+	}
+	return want_end(h);
+}
+
+/* The slot of h in v (n slots, a power of two): its own or a free one. */
+static struct rc_want *
+want_slot(struct rc_want *v, size_t n, uint64_t h)
+{
+	size_t	 i = h & (n - 1);
+
+	while (v[i].hash != 0 && v[i].hash != h)
+		i = (i + 1) & (n - 1);
+	return &v[i];
+}
+
+static void
+want_add(struct rc_want *v, size_t n, uint64_t h)
+{
+	struct rc_want	*w = want_slot(v, n, h);
+
+	w->hash = h;
+	w->count++;
+}
+
+/* How many fetches the plan counts for h; 0: not known.  fetch_lock. */
+static unsigned
+want_of(const struct reconciler *r, uint64_t h)
+{
+	return r->nwants > 0 ? want_slot(r->wants, r->nwants, h)->count : 0;
+}
+
+/*
+ * Adds the fetches of es to the plan, made as reconcile_sync makes them:
+ * each dataFrom entry (extract or find), then each data entry.
+ */
+static void
+plan_es(struct rc_want *v, size_t n, const struct externalsecret *es)
+{
+	const struct es_data_from	*df;
+	const struct remote_ref		*ref;
+	uint64_t			 h;
+	size_t				 i, k;
+
+	for (i = 0; i < es->ndata_from; i++) {
+		df = &es->data_from[i];
+		if (df->type == DATAFROM_EXTRACT) {
+			h = want_start(es->store_kind, es->ns, es->store_name,
+			    CALL_GET_MAP);
+			h = want_ref(h, df->ref.key, df->ref.version,
+			    df->ref.property, df->ref.metadata);
+		} else {
+			h = want_start(es->store_kind, es->ns, es->store_name,
+			    CALL_FIND);
+			h = mix_str(h, df->find_name);
+			h = mix_str(h, df->find_path);
+			h = mix(h, &df->nfind_tags, sizeof(df->nfind_tags));
+			for (k = 0; k < df->nfind_tags; k++) {
+				h = mix_str(h, df->find_tags[k].key);
+				h = mix_str(h, df->find_tags[k].value);
+			}
+		}
+		want_add(v, n, want_end(h));
+	}
+	for (i = 0; i < es->ndata; i++) {
+		ref = &es->data[i].ref;
+		h = want_start(es->store_kind, es->ns, es->store_name,
+		    CALL_GET);
+		h = want_ref(h, ref->key, ref->version, ref->property,
+		    ref->metadata);
+		want_add(v, n, want_end(h));
+	}
+}
+
+/*
+ * Makes the fetch plan of set: how many times its ExternalSecrets make
+ * each fetch in a round.  Called by reconcile_apply, before the set's
+ * objects are scheduled.  Out of memory, there is no plan, and results
+ * are kept until their burst ends.
+ */
+void
+reconcile_fetch_plan(struct reconciler *r, const struct manifest_set *set)
+{
+	struct rc_want	*v, *old;
+	size_t		 i, n = 16, refs = 0;
+
+	for (i = 0; i < set->ness; i++)
+		refs += set->ess[i].ndata + set->ess[i].ndata_from;
+	while (n < refs + refs / 2)	/* at most two thirds full */
+		n *= 2;
+	if ((v = calloc(n, sizeof(*v))) != NULL)
+		for (i = 0; i < set->ness; i++)
+			plan_es(v, n, &set->ess[i]);
+	else
+		n = 0;
+	pthread_mutex_lock(&r->fetch_lock);
+	old = r->wants;
+	r->wants = v;
+	r->nwants = n;
+	pthread_mutex_unlock(&r->fetch_lock);
+	free(old);
 }
 
 static void
@@ -505,7 +694,7 @@ reconcile_fetch(struct reconciler *r, struct rc_store *g, int call,
 {
 	struct rc_fetch	*f;
 	char		*key, msg[DIAG_MSG_MAX];
-	uint64_t	 h;
+	uint64_t	 h, wh;
 	int64_t		 now;
 
 	*out = NULL;
@@ -514,6 +703,7 @@ reconcile_fetch(struct reconciler *r, struct rc_store *g, int call,
 		return XS_ERR_NOMEM;
 	}
 	h = hash_str(key);
+	wh = want_hash(g, call, ref, find);
 	now = reconcile_mono_ms();
 	pthread_mutex_lock(&r->fetch_lock);
 	for (f = r->fetches[h & (r->nfetch_buckets - 1)]; f != NULL;
@@ -528,6 +718,7 @@ reconcile_fetch(struct reconciler *r, struct rc_store *g, int call,
 	}
 	if (f != NULL) {
 		f->refs++;
+		f->taken++;
 		__atomic_add_fetch(&r->dedup_hits, 1, __ATOMIC_RELAXED);
 		while (!f->done)
 			pthread_cond_wait(&r->fetch_cond, &r->fetch_lock);
@@ -545,6 +736,8 @@ reconcile_fetch(struct reconciler *r, struct rc_store *g, int call,
 	f->hash = h;
 	f->refs = 1;
 	f->cached = 1;
+	f->want = want_of(r, wh);
+	f->taken = 1;
 	result_init(&f->res);
 	f->next = r->fetches[h & (r->nfetch_buckets - 1)];
 	r->fetches[h & (r->nfetch_buckets - 1)] = f;
@@ -567,7 +760,11 @@ done:
 	return f->rc;
 }
 
-/* Lets go of a result from reconcile_fetch.  NULL is allowed. */
+/*
+ * Lets go of a result from reconcile_fetch.  The last holder of a result
+ * that has served every fetch the plan counts takes it out of the table
+ * and frees it.  NULL is allowed.
+ */
 void
 reconcile_fetch_release(struct reconciler *r, struct rc_fetch *f)
 {
@@ -576,7 +773,10 @@ reconcile_fetch_release(struct reconciler *r, struct rc_fetch *f)
 	if (f == NULL)
 		return;
 	pthread_mutex_lock(&r->fetch_lock);
-	last = --f->refs == 0 && !f->cached;
+	last = --f->refs == 0;
+	if (last && f->cached && f->want > 0 && f->taken >= f->want)
+		fetch_uncache(r, f);
+	last = last && !f->cached;
 	pthread_mutex_unlock(&r->fetch_lock);
 	if (last)
 		fetch_free(f);

@@ -38,6 +38,7 @@
 #define KIND_CSS	"ClusterSecretStore"
 #define TMP_SUFFIX	".tmp"
 #define COL_GAP		3
+#define WRITE_BUF	65536	/* stdio's own is a page: many writes */
 
 /*
  * Formats wall-clock ms as RFC 3339 UTC to the second into buf and returns
@@ -66,21 +67,36 @@ ready_word(int ready)
 	return ready == 0 ? "False" : "Unknown";
 }
 
-/* Writes s as a JSON string, escaped. */
+/* An entry's string; NULL reads as "". */
+static const char *
+str(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+/*
+ * Writes s as a JSON string, escaped.  The runs between characters that
+ * need escaping go out in one fwrite each: a status file of tens of
+ * thousands of objects is mostly such runs.
+ */
 static void
 put_str(FILE *fp, const char *s)
 {
-	unsigned char	c;
+	const char	*run;
+	unsigned char	 c;
 
 	putc('"', fp);
-	for (; (c = (unsigned char)*s) != '\0'; s++) {
+	for (run = s = str(s); (c = (unsigned char)*s) != '\0'; s++) {
+		if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7f)
+			continue;
+		fwrite(run, 1, (size_t)(s - run), fp);
 		if (c == '"' || c == '\\')
 			fprintf(fp, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(fp, "\\u%04x", c);
 		else
-			putc(c, fp);
+			fprintf(fp, "\\u%04x", c);
+		run = s + 1;
 	}
+	fwrite(run, 1, (size_t)(s - run), fp);
 	putc('"', fp);
 }
 
@@ -101,7 +117,7 @@ put_entry(FILE *fp, const struct status_entry *e, int es)
 {
 	fputs("{\"metadata\":{\"name\":", fp);
 	put_str(fp, e->name);
-	if (e->ns[0] != '\0') {
+	if (*str(e->ns) != '\0') {
 		fputs(",\"namespace\":", fp);
 		put_str(fp, e->ns);
 	}
@@ -109,7 +125,7 @@ put_entry(FILE *fp, const struct status_entry *e, int es)
 	    "\"status\":", fp);
 	put_str(fp, ready_word(e->ready));
 	fputs(",\"reason\":", fp);
-	put_str(fp, e->reason ? e->reason : "");
+	put_str(fp, e->reason);
 	fputs(",\"message\":", fp);
 	put_str(fp, e->message);
 	fputs(",\"lastTransitionTime\":", fp);
@@ -198,7 +214,7 @@ replace_file(int dfd, const char *base, const struct status_entry *e,
     size_t n)
 {
 	FILE	*fp;
-	char	 tmp[NAME_MAX + 1];
+	char	 tmp[NAME_MAX + 1], *buf = NULL;
 	int	 fd, e2;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s%s", base, TMP_SUFFIX) >=
@@ -217,6 +233,8 @@ replace_file(int dfd, const char *base, const struct status_entry *e,
 		close(fd);
 		goto fail;
 	}
+	if ((buf = malloc(WRITE_BUF)) != NULL)
+		setvbuf(fp, buf, _IOFBF, WRITE_BUF);
 	put_status(fp, e, n);
 	if (fflush(fp) == EOF || ferror(fp) || fsync(fd) == -1) {
 		e2 = errno != 0 ? errno : EIO;
@@ -227,8 +245,10 @@ replace_file(int dfd, const char *base, const struct status_entry *e,
 		e2 = errno;
 		goto fail;
 	}
+	free(buf);
 	return fsync(dfd);
  fail:
+	free(buf);
 	unlinkat(dfd, tmp, 0);
 	errno = e2;
 	return -1;
@@ -261,21 +281,31 @@ entry_cmp(const void *a, const void *b)
 	const struct status_entry *const *x = a, *const *y = b;
 	int			   c;
 
-	if ((c = strcmp((*x)->ns, (*y)->ns)) != 0)
+	if ((c = strcmp(str((*x)->ns), str((*y)->ns))) != 0)
 		return c;
-	return strcmp((*x)->name, (*y)->name);
+	return strcmp(str((*x)->name), str((*y)->name));
 }
 
-/* Prints s padded to width; control characters shown as '?'. */
+/*
+ * Prints s padded to width; control characters shown as '?'.  Runs of
+ * printable characters go out in one fwrite each.
+ */
 static void
 print_cell(FILE *fp, const char *s, size_t width)
 {
-	size_t	n = 0;
+	const char	*run, *p;
 
-	for (; *s != '\0'; s++, n++)
-		putc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, fp);
+	for (run = p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+			continue;
+		fwrite(run, 1, (size_t)(p - run), fp);
+		putc('?', fp);
+		run = p + 1;
+	}
+	fwrite(run, 1, (size_t)(p - run), fp);
 	if (width > 0)
-		fprintf(fp, "%*s", (int)(width - n + COL_GAP), "");
+		fprintf(fp, "%*s", (int)(width - (size_t)(p - s) + COL_GAP),
+		    "");
 }
 
 #define NCOLS	6
@@ -283,12 +313,12 @@ print_cell(FILE *fp, const char *s, size_t width)
 static void
 row_cells(const struct status_entry *e, const char *cells[NCOLS])
 {
-	cells[0] = e->ns;
-	cells[1] = e->name;
-	cells[2] = e->store;
+	cells[0] = str(e->ns);
+	cells[1] = str(e->name);
+	cells[2] = str(e->store);
 	cells[3] = ready_word(e->ready);
-	cells[4] = e->reason ? e->reason : "";
-	cells[5] = e->message;
+	cells[4] = str(e->reason);
+	cells[5] = str(e->message);
 }
 
 static void

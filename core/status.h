@@ -22,24 +22,30 @@
 
 #define STATUS_MSG_MAX	256
 
+/*
+ * One object's status.  The strings are borrowed: reconcile_status puts
+ * them in the same allocation as the entries, so that a snapshot of tens
+ * of thousands of objects costs what their names and messages take, not
+ * a fixed kilobyte each.
+ */
 struct status_entry {
 	const char	*kind;		/* "ExternalSecret", "SecretStore",
 					   "ClusterSecretStore" */
-	char		 ns[64];	/* "" for cluster objects */
-	char		 name[254];
-	char		 store[254];	/* ExternalSecret: its store's name */
-	char		 binding[254];	/* ExternalSecret: the target name */
-	int		 ready;		/* 1 True, 0 False, -1 Unknown */
+	const char	*ns;		/* "" for cluster objects */
+	const char	*name;
+	const char	*store;		/* ExternalSecret: its store's name */
+	const char	*binding;	/* ExternalSecret: the target name */
 	const char	*reason;	/* REASON_* */
-	char		 message[STATUS_MSG_MAX];
+	const char	*message;
+	int		 ready;		/* 1 True, 0 False, -1 Unknown */
 	int64_t		 transition_ms;	/* lastTransitionTime; wall ms */
 	int64_t		 refresh_ms;	/* refreshTime; 0: never synced */
 	uint64_t	 synced_version;	/* syncedResourceVersion */
 };
 
 /*
- * Writes all entries to path as JSON, atomically, mode 0600.  0 or -1 with
- * errno set.
+ * Writes all entries to path as JSON, atomically, mode 0600.  A NULL
+ * string is written as "".  0 or -1 with errno set.
  */
 int	status_write_file(const char *path, const struct status_entry *e,
 	    size_t n);

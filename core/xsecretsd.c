@@ -31,6 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "host.h"
 #include "log.h"
@@ -491,6 +494,15 @@ main(int argc, char *argv[])
 	}
 	log_init(o.log_level, o.log_format);
 	harden();
+#ifdef __GLIBC__
+	/*
+	 * glibc gives each thread its own malloc arena, up to eight a CPU.
+	 * Workers spend their time waiting on the network, so sharing two
+	 * arenas costs them nothing, while sixteen arenas each keep their
+	 * own free pages: about 1 MiB more at the peak of a cold sync.
+	 */
+	mallopt(M_ARENA_MAX, 2);
+#endif
 
 	/* Only the main thread takes signals, through a signalfd. */
 	signal(SIGPIPE, SIG_IGN);

@@ -111,6 +111,7 @@ test_results(void)
 	ok(r.nitems == 1 && r.has_value && r.items[0].key == NULL &&
 	    r.items[0].len == 3 && memcmp(r.items[0].data, "abc", 3) == 0,
 	    "result_set keeps a copy");
+	is_int((int)r.cap, 1, "a single value takes a single slot");
 	is_int(host->result_set(&r, (const uint8_t *)"zz", 2), XS_OK,
 	    "result_set again");
 	ok(r.nitems == 1 && r.items[0].len == 2 && r.total == 2,
@@ -140,6 +141,12 @@ test_results(void)
 		rc = host->result_put(&r, key, (const uint8_t *)"v", 1);
 	}
 	is_int(rc, XS_OK, "RESULT_MAX_ITEMS keys accepted");
+	for (i = 0; i < r.nitems && i < RESULT_MAX_ITEMS; i++) {
+		snprintf(key, sizeof(key), "k%d", (int)i);
+		if (strcmp(r.items[i].key, key) != 0 || r.items[i].len != 1)
+			break;
+	}
+	is_int((int)i, RESULT_MAX_ITEMS, "every key kept as the array grew");
 	is_int(host->result_put(&r, "one-more", (const uint8_t *)"v", 1),
 	    XS_ERR_PROTOCOL, "one key more is refused");
 	is_int(r.nitems, RESULT_MAX_ITEMS, "and not added");

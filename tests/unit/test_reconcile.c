@@ -82,6 +82,8 @@ static struct {
 	int		 norder;
 	int		 block;		/* get_secret waits while set */
 	int		 blocked;	/* callers waiting */
+	struct reconciler *watch;	/* its shared fetches are counted */
+	size_t		 max_fetches;	/* the most seen at a call */
 } tp;
 
 static const struct xs_host *H;
@@ -106,6 +108,8 @@ tp_reset(void)
 	tp.norder = 0;
 	tp.block = 0;
 	tp.blocked = 0;
+	tp.watch = NULL;
+	tp.max_fetches = 0;
 	pthread_mutex_unlock(&tp.mu);
 }
 
@@ -207,8 +211,16 @@ tp_enter(const char *key, int *count, struct tp_key *out)
 	struct timespec	 ts;
 	struct tp_key	*k;
 	int		 sleep_ms;
+	size_t		 nf = 0;
 
+	if (tp.watch != NULL) {
+		pthread_mutex_lock(&tp.watch->fetch_lock);
+		nf = tp.watch->nfetches;
+		pthread_mutex_unlock(&tp.watch->fetch_lock);
+	}
 	pthread_mutex_lock(&tp.mu);
+	if (nf > tp.max_fetches)
+		tp.max_fetches = nf;
 	(*count)++;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if (tp.nstamps < TP_MAXSTAMPS)
@@ -291,8 +303,16 @@ tp_find_secrets(void *client, const struct xs_find *f, struct xs_result *r,
 	regex_t			 re;
 	int			 i;
 	int32_t			 rc = XS_OK;
+	size_t			 nf = 0;
 
+	if (tp.watch != NULL) {
+		pthread_mutex_lock(&tp.watch->fetch_lock);
+		nf = tp.watch->nfetches;
+		pthread_mutex_unlock(&tp.watch->fetch_lock);
+	}
 	pthread_mutex_lock(&tp.mu);
+	if (nf > tp.max_fetches)
+		tp.max_fetches = nf;
 	tp.find_calls++;
 	if (f->name_regexp != NULL &&
 	    regcomp(&re, f->name_regexp, REG_EXTENDED | REG_NOSUB) != 0) {
@@ -408,17 +428,23 @@ fx_close(struct fixture *fx)
 	target_close(fx->root);
 }
 
-/* Copies the status of kind ns/name into *out; 1 found, 0 not. */
+/*
+ * Copies the status of kind ns/name into *out; 1 found, 0 not.  Its
+ * strings live in the snapshot, which is kept until the next call.
+ */
 static int
 status_of(struct fixture *fx, const char *kind, const char *ns,
     const char *name, struct status_entry *out)
 {
-	struct status_entry	*v;
-	size_t			 n, i;
-	int			 found = 0;
+	static struct status_entry	*v;
+	size_t				 n, i;
+	int				 found = 0;
 
-	if (reconcile_status(fx->r, &v, &n) == -1)
+	free(v);
+	if (reconcile_status(fx->r, &v, &n) == -1) {
+		v = NULL;
 		return 0;
+	}
 	for (i = 0; i < n; i++) {
 		if (strcmp(v[i].kind, kind) == 0 && strcmp(v[i].ns, ns) == 0 &&
 		    strcmp(v[i].name, name) == 0) {
@@ -426,21 +452,27 @@ status_of(struct fixture *fx, const char *kind, const char *ns,
 			found = 1;
 		}
 	}
-	free(v);
 	return found;
 }
 
-/* The status of ExternalSecret ns/name, in a static entry. */
+/*
+ * The status of ExternalSecret ns/name, in a static entry whose message is
+ * a static copy: it outlives the snapshot, so that two calls can stand in
+ * one expression.
+ */
 static const struct status_entry *
 es_status(struct fixture *fx, const char *ns, const char *name)
 {
 	static struct status_entry	 st;
+	static char			 msg[STATUS_MSG_MAX];
 
 	if (!status_of(fx, "ExternalSecret", ns, name, &st)) {
 		memset(&st, 0, sizeof(st));
-		snprintf(st.message, sizeof(st.message), "(none)");
+		st.message = "(none)";
 		st.reason = "(none)";
 	}
+	snprintf(msg, sizeof(msg), "%s", st.message);
+	st.message = msg;
 	return &st;
 }
 
@@ -1188,6 +1220,71 @@ test_dedup(void)
 	free(y);
 }
 
+/*
+ * A shared result goes once it has served every fetch the manifests make
+ * of it: one worker syncing objects of distinct keys never holds more
+ * than the result it is fetching, and objects sharing keys still share
+ * one call per key whatever the order.
+ */
+static void
+test_fetch_release(void)
+{
+	struct fixture	 fx;
+	char		*y, *z, key[32], data[256];
+	int		 i;
+
+	tp_reset();
+	for (i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "key%d", i);
+		tp_set(key, key, XS_OK);
+	}
+	fx_open(&fx, 1);
+	tp.watch = fx.r;
+	y = many(20, 20, STORE);
+	is_int(once(&fx, y), 0, "release: 20 objects of distinct keys");
+	is_int(tp.get_calls, 20, "release: one call each");
+	is_int((int)tp.max_fetches, 1, "release: each result freed by its "
+	    "only reader");
+	free(y);
+
+	tp.get_calls = 0;
+	tp.max_fetches = 0;
+	y = many(30, 3, STORE);
+	reconcile_apply(fx.r, load(y));
+	is_int(reconcile_once(fx.r), 0, "release: 30 objects on 3 keys");
+	is_int(tp.get_calls, 3, "release: still one call a key");
+	ok(tp.max_fetches <= 3, "release: at most the 3 shared results held "
+	    "(%zu)", tp.max_fetches);
+	free(y);
+
+	/* Every kind of fetch is counted in the plan as it is made. */
+	tp.max_fetches = 0;
+	y = cat(STORE, "");
+	for (i = 0; i < 4; i++) {
+		snprintf(data, sizeof(data), "  dataFrom:\n"
+		    "  - extract: {key: key%d, version: v1}\n"
+		    "  - find: {name: {regexp: \"^key%d$\"}, path: p,"
+		    " tags: {env: t%d}}\n"
+		    "  data:\n  - secretKey: v\n"
+		    "    remoteRef: {key: key1%d, property: p%d}\n",
+		    i, i, i, i, i);
+		snprintf(key, sizeof(key), "mixed%d", i);
+		z = cat(y, es_doc("default", key, NULL, data));
+		free(y);
+		y = z;
+	}
+	tp_set("key0", "a=1", XS_OK);
+	tp_set("key1", "b=2", XS_OK);
+	tp_set("key2", "c=3", XS_OK);
+	tp_set("key3", "d=4", XS_OK);
+	reconcile_apply(fx.r, load(y));
+	is_int(reconcile_once(fx.r), 0, "release: extract, find and data");
+	is_int((int)tp.max_fetches, 1, "release: each freed by its reader");
+	tp.watch = NULL;
+	fx_close(&fx);
+	free(y);
+}
+
 static void *
 once_thread(void *arg)
 {
@@ -1534,6 +1631,64 @@ test_apply_in_flight(void)
 	free(z);
 }
 
+struct once_arg {
+	struct fixture	*fx;
+	int		 notready;
+};
+
+static void *
+once_main(void *arg)
+{
+	struct once_arg	*oa = arg;
+
+	oa->notready = reconcile_once(oa->fx->r);
+	return NULL;
+}
+
+/*
+ * reconcile_once writes the status file once, when its round is over:
+ * while a sync is held in the provider for several debounce periods, no
+ * file appears.
+ */
+static void
+test_once_status(void)
+{
+	struct fixture	 fx;
+	struct once_arg	 oa;
+	pthread_t	 t;
+	char		*y;
+	int		 during;
+
+	tp_reset();
+	tp_set("key0", "v", XS_OK);
+	tp_set("key1", "v", XS_OK);
+	fx_open(&fx, 2);
+	y = many(20, 2, STORE);
+	reconcile_apply(fx.r, load(y));
+	pthread_mutex_lock(&tp.mu);
+	tp.block = 1;
+	pthread_mutex_unlock(&tp.mu);
+	oa.fx = &fx;
+	oa.notready = -1;
+	if (pthread_create(&t, NULL, once_main, &oa) != 0) {
+		printf("Bail out! pthread_create\n");
+		exit(1);
+	}
+	wait_blocked(1);
+	usleep(STATUS_DEBOUNCE_MS * 4 * 1000);
+	during = access(fx.status, F_OK) == 0;
+	unblock();
+	pthread_join(t, NULL);
+	ok(!during, "once: no status file while the round runs");
+	is_int(oa.notready, 0, "once: the round syncs every object");
+	ok(access(fx.status, F_OK) == 0, "once: status file written at "
+	    "the end");
+	is_str(es_reason(&fx, "default", "es19"), REASON_SYNCED,
+	    "once: status after the round");
+	fx_close(&fx);
+	free(y);
+}
+
 static void
 test_auth(void)
 {
@@ -1678,6 +1833,7 @@ main(void)
 	test_stores();
 	test_controller_class();
 	test_dedup();
+	test_fetch_release();
 	test_group_commit();
 	test_memory_flat();
 	test_rate_limit();
@@ -1685,6 +1841,7 @@ main(void)
 	test_invalid_and_status();
 	test_urgent_first();
 	test_apply_in_flight();
+	test_once_status();
 
 	host_shutdown();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);

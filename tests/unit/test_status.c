@@ -30,13 +30,13 @@ set(struct status_entry *e, const char *kind, const char *ns,
 {
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
-	fmt(e->ns, sizeof(e->ns), "%s", ns);
-	fmt(e->name, sizeof(e->name), "%s", name);
-	fmt(e->store, sizeof(e->store), "%s", store);
-	fmt(e->binding, sizeof(e->binding), "%s", name);
+	e->ns = ns;
+	e->name = name;
+	e->store = store;
+	e->binding = name;
 	e->ready = ready;
 	e->reason = reason;
-	fmt(e->message, sizeof(e->message), "%s", msg);
+	e->message = msg;
 }
 
 static char *
@@ -94,7 +94,7 @@ test_json(const char *file)
 	e[0].transition_ms = 1796292000000LL;
 	e[0].refresh_ms = 1796292060000LL;
 	e[0].synced_version = 42;
-	fmt(e[0].binding, sizeof(e[0].binding), "db-secret");
+	e[0].binding = "db-secret";
 	set(&e[1], "SecretStore", "payments", "vault", "", 0,
 	    REASON_INVALID_CONFIG, "quote \" and newline\n");
 	set(&e[2], "ClusterSecretStore", "", "global", "", -1,
@@ -146,6 +146,54 @@ test_json(const char *file)
 	    cJSON_GetObjectItemCaseSensitive(css, "status"), "conditions"), 0);
 	is_str(str_at(cond, "status", NULL, NULL), "Unknown", "store Unknown");
 	cJSON_Delete(doc);
+}
+
+/*
+ * The exact text of escapes amid plain runs, and of NULL strings (written
+ * as ""); then a file much larger than the write buffer, read back whole.
+ */
+static void
+test_escapes_and_size(const char *file)
+{
+	static struct status_entry	 many[3000];
+	static char			 names[3000][16];
+	struct status_entry		 e;
+	cJSON				*doc, *arr;
+	FILE				*fp;
+	char				*text = NULL;
+	size_t				 i, len = 0;
+
+	set(&e, "ExternalSecret", "ns", "a", "s", 0, REASON_SYNC_ERROR,
+	    "a\"b\\c\001d\177e");
+	e.binding = NULL;
+	e.store = NULL;
+	is_int(status_write_file(file, &e, 1), 0, "write escapes");
+	ok(strstr(slurp(file), "\"message\":\"a\\\"b\\\\c\\u0001d"
+	    "\\u007fe\"") != NULL, "escapes between plain runs");
+	ok(strstr(slurp(file), "\"binding\":{\"name\":\"\"}") != NULL,
+	    "a NULL string is written as \"\"");
+
+	for (i = 0; i < 3000; i++) {
+		fmt(names[i], sizeof(names[i]), "es-%zu", i);
+		set(&many[i], "ExternalSecret", "ns", names[i], "s", 1,
+		    REASON_SYNCED, "secret synced");
+	}
+	is_int(status_write_file(file, many, 3000), 0, "write a large file");
+	if ((fp = fopen(file, "r")) != NULL) {
+		text = malloc(1 << 21);
+		len = text != NULL ? fread(text, 1, (1 << 21) - 1, fp) : 0;
+		fclose(fp);
+	}
+	ok(len > 65536 * 4, "large file: larger than the write buffer");
+	if (text != NULL)
+		text[len] = '\0';
+	doc = text != NULL ? cJSON_Parse(text) : NULL;
+	arr = cJSON_GetObjectItemCaseSensitive(doc, "externalSecrets");
+	is_int(cJSON_GetArraySize(arr), 3000, "large file: every entry");
+	is_str(str_at(cJSON_GetArrayItem(arr, 2999), "metadata", "name",
+	    NULL), "es-2999", "large file: the last entry intact");
+	cJSON_Delete(doc);
+	free(text);
 }
 
 static void
@@ -204,7 +252,7 @@ test_table(void)
 	set(&e[2], "ExternalSecret", "dev", "zeta", "fake-store", 0,
 	    REASON_SYNC_ERROR, "could not get secret data from provider");
 	set(&e[3], "ExternalSecret", "dev", "api", "fake-store", -1,
-	    REASON_SYNC_ERROR, "two\nlines");
+	    REASON_SYNC_ERROR, "\ttwo\nlines\177");
 	set(&e[4], "ClusterSecretStore", "", "global", "", 1,
 	    REASON_VALID, "");
 	fp = open_memstream(&buf, &len);
@@ -214,7 +262,7 @@ test_table(void)
 	    "NAMESPACE   NAME   STORE        READY     REASON              "
 	    "MESSAGE\n"
 	    "dev         api    fake-store   Unknown   SecretSyncedError   "
-	    "two?lines\n"
+	    "?two?lines?\n"
 	    "dev         zeta   fake-store   False     SecretSyncedError   "
 	    "could not get secret data from provider\n"
 	    "prod        web    vault        True      SecretSynced        "
@@ -241,6 +289,7 @@ main(void)
 	fmt(file, sizeof(file), "%s/status.json", base);
 	test_time();
 	test_json(file);
+	test_escapes_and_size(file);
 	test_atomic(file);
 	test_table();
 	scratch_remove(base);
