@@ -141,7 +141,7 @@ sbuf_append(struct sbuf *b, const void *p, size_t n, size_t max)
 	if (n > max || b->len > max - n)
 		return -1;
 	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap == 0 ? 4096 : b->cap;
+		ncap = b->cap == 0 ? 1024 : b->cap;
 		while (ncap < b->len + n + 1)
 			ncap *= 2;
 		if ((nd = xs_secure_alloc(ncap)) == NULL)
