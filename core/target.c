@@ -933,7 +933,7 @@ struct bns {
 
 struct target_batch {
 	struct target_root *root;
-	struct bitem	*items;
+	struct bitem	**items;	/* each on its own: t points into it */
 	size_t		 n;
 	size_t		 cap;
 	struct bns	*ns;
@@ -985,7 +985,7 @@ static struct bitem *
 batch_item(struct target_batch *b, const char *ns, const char *name,
     size_t *slot)
 {
-	struct bitem	*it, *nv;
+	struct bitem	*it, **nv;
 	size_t		 ncap;
 
 	if (b->n == b->cap) {
@@ -995,9 +995,10 @@ batch_item(struct target_batch *b, const char *ns, const char *name,
 		b->items = nv;
 		b->cap = ncap;
 	}
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return NULL;
 	*slot = b->n;
-	it = &b->items[b->n++];
-	memset(it, 0, sizeof(*it));
+	b->items[b->n++] = it;
 	snprintf(it->ns, sizeof(it->ns), "%s", ns != NULL ? ns : "");
 	snprintf(it->name, sizeof(it->name), "%s", name != NULL ? name : "");
 	it->t.ns = ns != NULL && strlen(ns) < sizeof(it->ns) ? it->ns : ns;
@@ -1227,24 +1228,24 @@ target_batch_commit(struct target_batch *b)
 	int		 e;
 
 	for (i = 0; i < b->n; i++)
-		staged += b->items[i].state == ITEM_STAGED;
+		staged += b->items[i]->state == ITEM_STAGED;
 	if (staged == 0)
 		return;
 	if (batch_sync(b) == -1) {
 		e = errno;
 		for (i = 0; i < b->n; i++)
-			if (b->items[i].state == ITEM_STAGED)
-				item_fail(&b->items[i], "syncing staged "
+			if (b->items[i]->state == ITEM_STAGED)
+				item_fail(b->items[i], "syncing staged "
 				    "files", e);
 		return;
 	}
 	for (i = 0; i < b->n; i++)
-		if (b->items[i].state == ITEM_STAGED)
-			item_switch(&b->items[i]);
+		if (b->items[i]->state == ITEM_STAGED)
+			item_switch(b->items[i]);
 	if (batch_sync(b) == -1) {
 		e = errno;
 		for (i = 0; i < b->n; i++) {
-			it = &b->items[i];
+			it = b->items[i];
 			if (it->state != ITEM_SWITCHED)
 				continue;
 			if (it->dname[0] != '\0')
@@ -1257,8 +1258,8 @@ target_batch_commit(struct target_batch *b)
 		return;
 	}
 	for (i = 0; i < b->n; i++)
-		if (b->items[i].state == ITEM_SWITCHED)
-			item_clean(&b->items[i]);
+		if (b->items[i]->state == ITEM_SWITCHED)
+			item_clean(b->items[i]);
 }
 
 /*
@@ -1277,7 +1278,7 @@ target_batch_result(struct target_batch *b, size_t slot, int *changed,
 		snprintf(err, errlen, "target: no such write");
 		return TARGET_ERR;
 	}
-	it = &b->items[slot];
+	it = b->items[slot];
 	if (it->state != ITEM_DONE) {
 		snprintf(err, errlen, "target %s/%s: not committed",
 		    it->t.ns, it->t.name);
@@ -1300,10 +1301,11 @@ target_batch_free(struct target_batch *b)
 	if (b == NULL)
 		return;
 	for (i = 0; i < b->n; i++) {
-		if (b->items[i].state == ITEM_STAGED)
-			item_abort(&b->items[i]);
-		if (b->items[i].t.fd != -1)
-			close(b->items[i].t.fd);
+		if (b->items[i]->state == ITEM_STAGED)
+			item_abort(b->items[i]);
+		if (b->items[i]->t.fd != -1)
+			close(b->items[i]->t.fd);
+		free(b->items[i]);
 	}
 	for (i = 0; i < b->nns; i++)
 		close(b->ns[i].fd);
