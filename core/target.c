@@ -921,6 +921,7 @@ struct bitem {
 	int		 rc;		/* TARGET_OK or TARGET_ERR */
 	int		 fresh;		/* this write made the directory */
 	int		 owner_staged;	/* ..owner_tmp is written */
+	dev_t		 dev;		/* of the target directory */
 	char		 old[NAME_MAX + 1];	/* ..data before; "" */
 	char		 dname[NAME_MAX + 1];	/* staged; "" none */
 	char		 err[TARGET_ERR_MAX];
@@ -1109,6 +1110,7 @@ target_batch_stage(struct target_batch *b, const struct target_req *req,
 	const struct target_data  *data = req->data;
 	const struct result_item **v = NULL;
 	struct bitem		   *it;
+	struct stat		   st;
 	int			   r, c;
 
 	if ((it = batch_item(b, req->ns, req->name, slot)) == NULL) {
@@ -1127,6 +1129,11 @@ target_batch_stage(struct target_batch *b, const struct target_req *req,
 	if ((r = open_level(&it->t, it->t.nsfd, it->t.name, 1, "target",
 	    &it->t.fd, &it->fresh)) != TARGET_OK)
 		goto fail;
+	if (fstat(it->t.fd, &st) == -1) {
+		r = tgt_fail(&it->t, "opening target directory", NULL, errno);
+		goto fail;
+	}
+	it->dev = st.st_dev;
 	if (req->owner != NULL && (r = stage_owner(it, req->owner,
 	    req->creation, req->exclusive)) != TARGET_OK)
 		goto fail;
@@ -1165,14 +1172,29 @@ target_batch_stage(struct target_batch *b, const struct target_req *req,
 }
 
 /*
- * The barrier: every write to the output file system so far reaches the
- * disk.  One syncfs(2), where the file system has one (on tmpfs it costs
- * nothing).
+ * The barrier: every write so far to the file systems holding the batch's
+ * items in state reaches the disk.  One syncfs(2) a file system, usually
+ * one in all (a namespace or target directory may be a mount point); on
+ * tmpfs it costs nothing.
  */
 static int
-batch_sync(struct target_batch *b)
+batch_sync(struct target_batch *b, int state)
 {
-	return syncfs(b->root->fd);
+	struct bitem	*it;
+	size_t		 i, j;
+	int		 seen;
+
+	for (i = 0; i < b->n; i++) {
+		it = b->items[i];
+		if (it->state != state)
+			continue;
+		for (j = seen = 0; j < i && !seen; j++)
+			seen = b->items[j]->state == state &&
+			    b->items[j]->dev == it->dev;
+		if (!seen && syncfs(it->t.fd) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* Step 3 for one staged item. */
@@ -1231,7 +1253,7 @@ target_batch_commit(struct target_batch *b)
 		staged += b->items[i]->state == ITEM_STAGED;
 	if (staged == 0)
 		return;
-	if (batch_sync(b) == -1) {
+	if (batch_sync(b, ITEM_STAGED) == -1) {
 		e = errno;
 		for (i = 0; i < b->n; i++)
 			if (b->items[i]->state == ITEM_STAGED)
@@ -1242,7 +1264,7 @@ target_batch_commit(struct target_batch *b)
 	for (i = 0; i < b->n; i++)
 		if (b->items[i]->state == ITEM_STAGED)
 			item_switch(b->items[i]);
-	if (batch_sync(b) == -1) {
+	if (batch_sync(b, ITEM_SWITCHED) == -1) {
 		e = errno;
 		for (i = 0; i < b->n; i++) {
 			it = b->items[i];

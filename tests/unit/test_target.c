@@ -488,6 +488,52 @@ test_eio(struct target_root *root)
  * ENOSPC and EROFS on a small private tmpfs: needs CAP_SYS_ADMIN, skipped
  * otherwise.
  */
+/*
+ * A namespace directory that is a mount point: its file system gets a
+ * barrier of its own, before and after the switch.  Called in the private
+ * mount namespace test_tmpfs made.
+ */
+static void
+test_mount_point(void)
+{
+	const char		*kv[] = { "k=v" };
+	struct result_item	 items[1];
+	struct target_data	 d = mkdata(items, kv, 1);
+	struct target_req	 req;
+	struct target_root	*root;
+	struct target_batch	*b;
+	char			 err[TARGET_ERR_MAX], mnt[PATH_MAX];
+	size_t			 s1, s2;
+	int			 c1 = 0, c2 = 0;
+
+	fmt(mnt, sizeof(mnt), "%s/mounted", out);
+	mkdir(mnt, 0700);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=64k,mode=0700") == -1) {
+		ok(1, "# SKIP cannot mount a tmpfs: %s", strerror(errno));
+		freedata(&d);
+		return;
+	}
+	root = target_open(out, err, sizeof(err));
+	b = target_batch_new(root);
+	memset(&req, 0, sizeof(req));
+	req.data = &d;
+	req.ns = "mounted";
+	req.name = "a";
+	target_batch_stage(b, &req, &s1, err, sizeof(err));
+	req.ns = "plain";
+	target_batch_stage(b, &req, &s2, err, sizeof(err));
+	sync_calls = 0;
+	target_batch_commit(b);
+	is_int(sync_calls, 4, "two file systems: a barrier each, twice");
+	ok(target_batch_result(b, s1, &c1, err, sizeof(err)) == TARGET_OK &&
+	    target_batch_result(b, s2, &c2, err, sizeof(err)) == TARGET_OK &&
+	    c1 && c2, "both writes made");
+	target_batch_free(b);
+	target_close(root);
+	freedata(&d);
+	umount2(mnt, MNT_DETACH);
+}
+
 static void
 test_tmpfs(void)
 {
@@ -543,6 +589,7 @@ test_tmpfs(void)
 	}
 	free(big);
 	target_close(root);
+	test_mount_point();
  done:
 	umount2(mnt, MNT_DETACH);
 }
