@@ -15,8 +15,9 @@
  *	   "..data/<key>" (a link for a key the old version lacks dangles,
  *	   so to a reader the key does not exist yet), and write the owner
  *	   record to ..owner_tmp when it changes;
- *	2. barrier: one syncfs(2) of the output file system makes every
- *	   staged file and directory of the batch durable;
+ *	2. barrier: one syncfs(2) of each file system the batch writes to
+ *	   (the output directory's, unless a namespace or target directory
+ *	   is a mount point) makes every staged file and directory durable;
  *	3. switch: rename ..owner_tmp over ..owner, and point a new link
  *	   ..data_tmp at the data directory and rename it over ..data: this
  *	   is the one atomic step that switches readers from the old version,
