@@ -34,11 +34,10 @@
  * A reader that resolves <key> always goes through ..data, so it sees the
  * old version or the new one, never a mix.  A failure before the switch
  * removes the new data directory and the links it added, and leaves the
- * old version in place; after it, the old data directory is kept until
- * target_cleanup settles the target at the next start.  A crash at any instant leaves temporaries that
- * target_cleanup removes at start-up (data directories that ..data does not
- * name, ..data_tmp, the temporary key and owner links), and links it then
- * repairs.
+ * old version in place; after it, the target is switched back.  A crash
+ * at any instant leaves temporaries that target_cleanup removes at
+ * start-up (data directories that ..data does not name, ..data_tmp, the
+ * temporary key and owner links), and links it then repairs.
  *
  * Every internal name starts with "..", and keys may not, so a key can
  * never collide with them.  Namespaces and names follow Kubernetes' DNS-1123

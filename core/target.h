@@ -49,8 +49,9 @@ struct target_data {
 /*
  * Batched writes (group commit): stage any number of writes, then commit
  * them together; each commit costs two syncfs(2) calls a file system it
- * writes to, however many writes it holds.  A batch must not hold two writes of one target, and
- * the caller serialises the writes of one target across batches.
+ * writes to, however many writes it holds.  A batch must not hold two
+ * writes of one target, and the caller serialises the writes of one
+ * target across batches.
  */
 struct target_batch;
 
