@@ -173,6 +173,11 @@ test_full_es(void)
 	    "      decodingStrategy: Auto\n");
 	show_errors(set);
 	is_int(set->nerrors, 0, "full ExternalSecret: no errors");
+	if (set->ness != 1) {
+		ok(0, "full ExternalSecret: loaded (%zu)", set->ness);
+		manifest_free(set);
+		return;
+	}
 	es = &set->ess[0];
 	is_str(es->origin.api_version, "external-secrets.io/v1beta1",
 	    "v1beta1 recorded");
