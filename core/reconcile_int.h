@@ -32,6 +32,8 @@
 #define AUTH_RETRY_BASE_MS	5000	/* first retry of a failing auth */
 #define AUTH_RETRY_MAX_MS	(5 * 60 * 1000)
 #define DEDUP_TTL_MS		60000	/* longest life of a shared fetch */
+#define RETRY_MAX		10	/* retrySettings.maxRetries, at most */
+#define RETRY_INTERVAL_MS	1000	/* retrySettings without an interval */
 #define STATUS_DEBOUNCE_MS	200
 #define START_SPREAD_MS		1000	/* first syncs after a start */
 #define PROGRESS_EVERY_MS	100

@@ -336,23 +336,50 @@ client_invalidate(struct reconciler *r, struct rc_store *g,
 }
 
 /* Sleeps as long as the bucket asks; -1 when the reconciler stops. */
+/* Waits ms, or less when the reconciler stops: 0, or -1 when stopping. */
 static int
-rate_wait(struct reconciler *r, struct rc_store *g)
+pause_ms(struct reconciler *r, int64_t ms)
 {
-	int64_t	 wait, deadline;
+	int64_t	 deadline;
 	int	 stopping;
 
-	wait = ratelimit_reserve(&g->rl, reconcile_mono_ms());
-	if (wait <= 0)
-		return 0;
-	__atomic_add_fetch(&r->rl_waits, 1, __ATOMIC_RELAXED);
-	deadline = reconcile_mono_ms() + wait;
+	deadline = reconcile_mono_ms() + ms;
 	pthread_mutex_lock(&r->lock);
 	while (!r->stopping && reconcile_mono_ms() < deadline)
 		reconcile_wait_until(&r->done_cond, &r->lock, deadline);
 	stopping = r->stopping;
 	pthread_mutex_unlock(&r->lock);
 	return stopping ? -1 : 0;
+}
+
+static int
+rate_wait(struct reconciler *r, struct rc_store *g)
+{
+	int64_t	 wait;
+
+	wait = ratelimit_reserve(&g->rl, reconcile_mono_ms());
+	if (wait <= 0)
+		return 0;
+	__atomic_add_fetch(&r->rl_waits, 1, __ATOMIC_RELAXED);
+	return pause_ms(r, wait);
+}
+
+/*
+ * How many more times a call that failed with rc may be made, after
+ * `retried` retries, under the store's spec.retrySettings: transient
+ * failures only (the provider unreachable, or throttling), at most
+ * RETRY_MAX times whatever maxRetries says.
+ */
+static int
+may_retry(const struct rc_store *g, int32_t rc, int retried)
+{
+	int	 max = g->st->max_retries;
+
+	if (rc != XS_ERR_UNAVAILABLE && rc != XS_ERR_THROTTLED)
+		return 0;
+	if (max > RETRY_MAX)
+		max = RETRY_MAX;
+	return retried < max;
 }
 
 static int32_t
@@ -380,7 +407,12 @@ call_provider(struct reconciler *r, struct rc_store *g, void *client,
 	return rc;
 }
 
-/* One provider call with rate limiting and one re-auth on XS_ERR_AUTH. */
+/*
+ * One provider call with rate limiting, one re-auth on XS_ERR_AUTH, and
+ * the retries spec.retrySettings asks for, each retryInterval apart
+ * (RETRY_INTERVAL_MS when it names none) and each taking its token from
+ * the rate limit.
+ */
 static int32_t
 perform(struct reconciler *r, struct rc_store *g, int call,
     const struct xs_remote_ref *ref, const struct xs_find *find,
@@ -389,8 +421,9 @@ perform(struct reconciler *r, struct rc_store *g, int call,
 	const struct xs_provider	*desc = g->prov->desc;
 	struct rc_client		*c = NULL;
 	struct xs_diag			 d;
+	int64_t				 interval;
 	int32_t				 rc;
-	int				 attempt;
+	int				 attempt, retried = 0;
 
 	if ((call == CALL_GET_MAP && desc->get_secret_map == NULL) ||
 	    (call == CALL_FIND && desc->find_secrets == NULL)) {
@@ -417,7 +450,13 @@ perform(struct reconciler *r, struct rc_store *g, int call,
 			continue;
 		}
 		client_put(r, g, c);
-		break;
+		if (!may_retry(g, rc, retried))
+			break;
+		retried++;
+		interval = g->st->retry_interval_ms > 0 ?
+		    g->st->retry_interval_ms : RETRY_INTERVAL_MS;
+		if (pause_ms(r, interval) == -1)
+			break;
 	}
 	if (rc != XS_OK)
 		snprintf(err, errlen, "%s", d.error[0] ? d.error :

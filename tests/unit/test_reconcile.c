@@ -63,6 +63,7 @@ struct tp_key {
 	char	 val[256];	/* map values: "k=v;k2=v2" */
 	int32_t	 rc;
 	int	 calls;
+	int	 fail_first;	/* answer XS_ERR_UNAVAILABLE this often */
 };
 
 /* The test provider's script and counters. */
@@ -244,6 +245,10 @@ tp_enter(const char *key, int *count, struct tp_key *out)
 	if ((k = tp_find(key)) != NULL) {
 		k->calls++;
 		*out = *k;
+		if (k->fail_first > 0) {
+			k->fail_first--;
+			out->rc = XS_ERR_UNAVAILABLE;
+		}
 	} else {
 		memset(out, 0, sizeof(*out));
 		out->rc = XS_ERR_NOT_FOUND;
@@ -1402,6 +1407,69 @@ test_memory_flat(void)
 	free(y);
 }
 
+/* Makes key fail its next n calls with XS_ERR_UNAVAILABLE. */
+static void
+tp_fail_first(const char *key, int n)
+{
+	struct tp_key	*k;
+
+	pthread_mutex_lock(&tp.mu);
+	if ((k = tp_find(key)) != NULL)
+		k->fail_first = n;
+	pthread_mutex_unlock(&tp.mu);
+}
+
+/*
+ * spec.retrySettings: a transient failure is retried maxRetries times,
+ * retryInterval apart; a permanent one is not; without the setting a
+ * failure is not retried within the sync.
+ */
+static void
+test_retry_settings(void)
+{
+	struct fixture	 fx;
+	char		*y;
+	int64_t		 gap;
+	const char	*store =
+	    "apiVersion: external-secrets.io/v1\n"
+	    "kind: SecretStore\n"
+	    "metadata: {name: s, namespace: default}\n"
+	    "spec:\n  provider: {test: {}}\n"
+	    "  retrySettings: {maxRetries: 2, retryInterval: 100ms}\n";
+
+	tp_reset();
+	tp_set("flaky", "ok", XS_OK);
+	tp_set("gone", NULL, XS_ERR_NOT_FOUND);
+	tp_fail_first("flaky", 2);
+	fx_open(&fx, 1);
+	y = cat(store, es_doc("default", "a", NULL, DATA1("flaky")));
+	is_int(once(&fx, y), 0, "retry: two failures, then synced");
+	is_int(tp_calls("flaky"), 3, "retry: three calls in one sync");
+	gap = tp.nstamps >= 3 ? tp.stamps[2] - tp.stamps[1] : 0;
+	ok(gap >= 90, "retry: retryInterval apart (%lld ms)", (long long)gap);
+	tp_fail_first("flaky", 3);
+	is_int(reconcile_once(fx.r), 1, "retry: three failures: not synced");
+	is_int(tp_calls("flaky"), 6, "retry: at most maxRetries retries");
+	free(y);
+
+	y = cat(store, es_doc("default", "b", NULL, DATA1("gone")));
+	reconcile_apply(fx.r, load(y));
+	reconcile_once(fx.r);
+	is_int(tp_calls("gone"), 1, "retry: a missing secret is not retried");
+	fx_close(&fx);
+	free(y);
+
+	tp_reset();
+	tp_set("flaky", "ok", XS_OK);
+	tp_fail_first("flaky", 1);
+	fx_open(&fx, 1);
+	y = cat(STORE, es_doc("default", "a", NULL, DATA1("flaky")));
+	is_int(once(&fx, y), 1, "retry: none without retrySettings");
+	is_int(tp_calls("flaky"), 1, "retry: one call");
+	fx_close(&fx);
+	free(y);
+}
+
 static void
 test_rate_limit(void)
 {
@@ -1836,6 +1904,7 @@ main(void)
 	test_fetch_release();
 	test_group_commit();
 	test_memory_flat();
+	test_retry_settings();
 	test_rate_limit();
 	test_auth();
 	test_invalid_and_status();
