@@ -281,7 +281,8 @@ struct rc_store *reconcile_store_find(struct reconciler *r, int kind,
 	    const char *ns, const char *name);
 int32_t	 reconcile_fetch(struct reconciler *r, struct rc_store *g, int call,
 	    const struct xs_remote_ref *ref, const struct xs_find *find,
-	    struct rc_fetch **out, char *err, size_t errlen);
+	    int64_t max_age_ms, struct rc_fetch **out, char *err,
+	    size_t errlen);
 void	 reconcile_fetch_release(struct reconciler *r, struct rc_fetch *f);
 void	 reconcile_fetch_flush(struct reconciler *r, int all);
 void	 reconcile_fetch_plan(struct reconciler *r,

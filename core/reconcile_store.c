@@ -20,7 +20,9 @@
  * same find) share one provider call: the first caller makes it and keeps
  * the result in a table; later callers wait for it and read the same
  * result.  Results stay in the table while the current burst of work lasts
- * (until the workers go idle, see reconcile.c) and at most DEDUP_TTL_MS.
+ * (until the workers go idle, see reconcile.c), and serve a fetch for at
+ * most DEDUP_TTL_MS or the fetching object's refresh interval, whichever
+ * is shorter.
  *
  * A result leaves the table sooner once it has served as many fetches as
  * the manifests make of it and nobody holds it: no job of the burst can
@@ -720,8 +722,11 @@ fetch_uncache(struct reconciler *r, struct rc_fetch *f)
 
 /*
  * Makes one provider call through g, or shares the result of an identical
- * one made during the current burst.  ref is for CALL_GET and
- * CALL_GET_MAP, find for CALL_FIND.  Returns the provider's status; *out
+ * one made during the current burst and at most max_age_ms ago (the
+ * caller's refresh interval: an object refreshed every 10 s never gets a
+ * result older than that; 0, or more than DEDUP_TTL_MS, means
+ * DEDUP_TTL_MS).  ref is for CALL_GET and CALL_GET_MAP, find for
+ * CALL_FIND.  Returns the provider's status; *out
  * is the shared result (release it with reconcile_fetch_release) or NULL
  * when out of memory; on an error its message (never a secret) is in err.
  * Called by workers without any lock.
@@ -729,7 +734,7 @@ fetch_uncache(struct reconciler *r, struct rc_fetch *f)
 int32_t
 reconcile_fetch(struct reconciler *r, struct rc_store *g, int call,
     const struct xs_remote_ref *ref, const struct xs_find *find,
-    struct rc_fetch **out, char *err, size_t errlen)
+    int64_t max_age_ms, struct rc_fetch **out, char *err, size_t errlen)
 {
 	struct rc_fetch	*f;
 	char		*key, msg[DIAG_MSG_MAX];
@@ -749,7 +754,9 @@ reconcile_fetch(struct reconciler *r, struct rc_store *g, int call,
 	    f = f->next)
 		if (f->hash == h && strcmp(f->key, key) == 0)
 			break;
-	if (f != NULL && f->done && now - f->born_ms > DEDUP_TTL_MS) {
+	if (max_age_ms <= 0 || max_age_ms > DEDUP_TTL_MS)
+		max_age_ms = DEDUP_TTL_MS;
+	if (f != NULL && f->done && now - f->born_ms > max_age_ms) {
 		fetch_uncache(r, f);
 		if (f->refs == 0)
 			fetch_free(f);

@@ -210,7 +210,7 @@ fetch_data_from(struct rc_job *job, size_t i, struct rc_data *d,
 		snprintf(what, sizeof(what), "dataFrom[%zu].extract %.256s",
 		    i, df->ref.key);
 		rc = reconcile_fetch(job->r, job->gen, CALL_GET_MAP, &ref,
-		    NULL, &f, err, sizeof(err));
+		    NULL, job->es->refresh_ms, &f, err, sizeof(err));
 	} else {
 		memset(&find, 0, sizeof(find));
 		find.size = sizeof(find);
@@ -232,7 +232,7 @@ fetch_data_from(struct rc_job *job, size_t i, struct rc_data *d,
 		find.ntags = df->nfind_tags;
 		snprintf(what, sizeof(what), "dataFrom[%zu].find", i);
 		rc = reconcile_fetch(job->r, job->gen, CALL_FIND, NULL, &find,
-		    &f, err, sizeof(err));
+		    job->es->refresh_ms, &f, err, sizeof(err));
 	}
 	switch (fetch_status(job, rc, what, err, missing)) {
 	case 1:
@@ -270,8 +270,8 @@ fetch_data(struct rc_job *job, size_t i, struct rc_data *d, int *missing)
 
 	remote_ref(&ed->ref, &ref);
 	snprintf(what, sizeof(what), "data[%zu] %.256s", i, ed->ref.key);
-	rc = reconcile_fetch(job->r, job->gen, CALL_GET, &ref, NULL, &f, err,
-	    sizeof(err));
+	rc = reconcile_fetch(job->r, job->gen, CALL_GET, &ref, NULL,
+	    job->es->refresh_ms, &f, err, sizeof(err));
 	switch (fetch_status(job, rc, what, err, missing)) {
 	case 1:
 		ret = 0;

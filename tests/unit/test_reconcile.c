@@ -1407,6 +1407,49 @@ test_memory_flat(void)
 	free(y);
 }
 
+/*
+ * A shared result serves a fetch only while it is younger than the
+ * fetching object's refresh interval: three objects read key k, so the
+ * plan keeps its result for all three; the second, 150 ms later with a
+ * 100 ms interval, fetches afresh; the third, with 1h, shares.
+ */
+static void
+test_shared_age(void)
+{
+	struct fixture		 fx;
+	struct xs_remote_ref	 ref;
+	struct rc_fetch		*f;
+	char			*y, *z, err[256];
+
+	tp_reset();
+	tp_set("k", "v", XS_OK);
+	fx_open(&fx, 1);
+	y = cat(STORE, es_doc("default", "a", NULL, DATA1("k")));
+	z = cat(y, es_doc("default", "b", NULL, DATA1("k")));
+	free(y);
+	y = cat(z, es_doc("default", "c", NULL, DATA1("k")));
+	free(z);
+	reconcile_apply(fx.r, load(y));
+	memset(&ref, 0, sizeof(ref));
+	ref.size = sizeof(ref);
+	ref.key = "k";
+	reconcile_fetch(fx.r, fx.r->stores, CALL_GET, &ref, NULL, 3600000,
+	    &f, err, sizeof(err));
+	reconcile_fetch_release(fx.r, f);
+	usleep(150000);
+	reconcile_fetch(fx.r, fx.r->stores, CALL_GET, &ref, NULL, 100, &f,
+	    err, sizeof(err));
+	reconcile_fetch_release(fx.r, f);
+	is_int(tp_calls("k"), 2, "age: a result older than the refresh "
+	    "interval is fetched again");
+	reconcile_fetch(fx.r, fx.r->stores, CALL_GET, &ref, NULL, 3600000,
+	    &f, err, sizeof(err));
+	reconcile_fetch_release(fx.r, f);
+	is_int(tp_calls("k"), 2, "age: a fresh one is shared");
+	fx_close(&fx);
+	free(y);
+}
+
 /* Makes key fail its next n calls with XS_ERR_UNAVAILABLE. */
 static void
 tp_fail_first(const char *key, int n)
@@ -1905,6 +1948,7 @@ main(void)
 	test_group_commit();
 	test_memory_flat();
 	test_retry_settings();
+	test_shared_age();
 	test_rate_limit();
 	test_auth();
 	test_invalid_and_status();
