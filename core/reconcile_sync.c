@@ -296,8 +296,9 @@ out:
 	return ret;
 }
 
-static void
-owner_name(const struct externalsecret *es, char *buf, size_t len)
+/* The owner record's name of es: "namespace/name". */
+void
+reconcile_owner_name(const struct externalsecret *es, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%s", es->ns, es->name);
 }
@@ -311,7 +312,7 @@ delete_owned(struct rc_job *job)
 	char				 me[320], owner[320], err[256];
 	int				 creation;
 
-	owner_name(es, me, sizeof(me));
+	reconcile_owner_name(es, me, sizeof(me));
 	if (target_owner(root, es->ns, es->target_name, owner, sizeof(owner),
 	    &creation) == TARGET_OK) {
 		if (strcmp(owner, me) != 0) {
@@ -343,7 +344,7 @@ already_created(struct rc_job *job)
 
 	if (job->e->synced)
 		return 1;
-	owner_name(es, me, sizeof(me));
+	reconcile_owner_name(es, me, sizeof(me));
 	return target_owner(job->r->cfg.targets, es->ns, es->target_name,
 	    owner, sizeof(owner), &creation) == TARGET_OK &&
 	    strcmp(owner, me) == 0;

@@ -39,12 +39,6 @@ struct rc_write {
 	int		 staged;
 };
 
-static void
-owner_name(const struct externalsecret *es, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/%s", es->ns, es->name);
-}
-
 static int
 item_cmp(const void *a, const void *b)
 {
@@ -121,7 +115,7 @@ stage_owned(struct target_batch *b, struct rc_write *w)
 	char				 err[TARGET_ERR_MAX];
 	int				 rc, creation;
 
-	owner_name(es, me, sizeof(me));
+	reconcile_owner_name(es, me, sizeof(me));
 	if (es->immutable) {
 		if (target_owner(job->r->cfg.targets, es->ns, es->target_name,
 		    owner, sizeof(owner), &creation) == TARGET_OK &&

@@ -942,6 +942,7 @@ struct target_batch {
 	size_t		 nscap;
 };
 
+/* A new, empty batch of writes under root; NULL when out of memory. */
 struct target_batch *
 target_batch_new(struct target_root *root)
 {
