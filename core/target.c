@@ -14,7 +14,8 @@
  *	   O_EXCL, O_NOFOLLOW), make sure each "<key>" is a link to
  *	   "..data/<key>" (a link for a key the old version lacks dangles,
  *	   so to a reader the key does not exist yet), and write the owner
- *	   record to ..owner_tmp when it changes;
+ *	   record, a symbolic link, to ..owner_tmp when it changes (to
+ *	   ..owner itself in a target directory this write made);
  *	2. barrier: one syncfs(2) of each file system the batch writes to
  *	   (the output directory's, unless a namespace or target directory
  *	   is a mount point) makes every staged file and directory durable;
@@ -260,9 +261,12 @@ read_full(int fd, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-/* Forces mode on an open file or directory we own. */
+/*
+ * Forces mode on an open file or directory we own; its device goes to *dev
+ * unless dev is NULL.
+ */
 static int
-fix_mode(int fd, mode_t mode)
+fix_mode(int fd, mode_t mode, dev_t *dev)
 {
 	struct stat	st;
 
@@ -274,6 +278,8 @@ fix_mode(int fd, mode_t mode)
 	}
 	if ((st.st_mode & 07777) != mode && fchmod(fd, mode) == -1)
 		return -1;
+	if (dev != NULL)
+		*dev = st.st_dev;
 	return 0;
 }
 
@@ -281,12 +287,18 @@ fix_mode(int fd, mode_t mode)
  * Opens the directory name under dirfd without following a link, creating
  * it (0700) when create is set; tightens its mode.  Returns the descriptor,
  * or -1 with errno (ENOENT when absent and not created).  *made tells
- * whether it was created.
+ * whether it was created.  Unless dev is NULL, *dev is the directory's
+ * device, or 0 when it was created: then it is dirfd's, and no fstat is
+ * spent on a directory this call made.
  */
 static int
-open_subdir(int dirfd, const char *name, int create, int *made)
+open_subdir_dev(int dirfd, const char *name, int create, int *made,
+    dev_t *dev)
 {
 	int	fd, e;
+
+	if (dev != NULL)
+		*dev = 0;
 
 	*made = 0;
 	if (create) {
@@ -303,13 +315,19 @@ open_subdir(int dirfd, const char *name, int create, int *made)
 		return -1;
 	}
 	if (*made ? !mode_exact && fchmod(fd, DIR_MODE) == -1 :
-	    fix_mode(fd, DIR_MODE) == -1) {
+	    fix_mode(fd, DIR_MODE, dev) == -1) {
 		e = errno;
 		close(fd);
 		errno = e;
 		return -1;
 	}
 	return fd;
+}
+
+static int
+open_subdir(int dirfd, const char *name, int create, int *made)
+{
+	return open_subdir_dev(dirfd, name, create, made, NULL);
 }
 
 /* Opens a directory stream on a copy of fd; the caller keeps fd. */
@@ -635,7 +653,8 @@ make_data_dir(int fd, char *buf, size_t len)
 		snprintf(buf, len, "%s.%09u", ts,
 		    ((unsigned)now.tv_nsec + n * 7919u) % 1000000000u);
 		if (mkdirat(fd, buf, DIR_MODE) == 0)
-			return 0;
+			return !mode_exact && fchmodat(fd, buf, DIR_MODE, 0) ==
+			    -1 ? -1 : 0;
 		if (errno != EEXIST)
 			return -1;
 	}
@@ -643,16 +662,15 @@ make_data_dir(int fd, char *buf, size_t len)
 }
 
 /*
- * Writes the new file it->key under dfd: O_EXCL, never through a link,
- * 0600.  Used for key files and for the owner record; the batch's barrier
- * makes it durable.
+ * Writes the new file path under dfd with the bytes of it: O_EXCL, never
+ * through a link, 0600.  The batch's barrier makes it durable.
  */
 static int
-write_key(int dfd, const struct result_item *it)
+write_key(int dfd, const char *path, const struct result_item *it)
 {
 	int	fd, e;
 
-	fd = openat(dfd, it->key, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW |
+	fd = openat(dfd, path, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW |
 	    O_CLOEXEC, FILE_MODE);
 	if (fd == -1)
 		return -1;
@@ -669,16 +687,17 @@ write_key(int dfd, const struct result_item *it)
 /*
  * Opens the directory name under parent into *fd, creating it when create
  * is set (*made tells whether it was; made may be NULL); what names it in
- * errors.  A batch's barrier makes a new entry durable.
+ * errors.  Unless dev is NULL, *dev is set as open_subdir_dev sets it.  A
+ * batch's barrier makes a new entry durable.
  */
 static int
 open_level(struct tgt *t, int parent, const char *name, int create,
-    const char *what, int *fd, int *made)
+    const char *what, int *fd, int *made, dev_t *dev)
 {
 	char	step[64];
 	int	m;
 
-	if ((*fd = open_subdir(parent, name, create, &m)) == -1) {
+	if ((*fd = open_subdir_dev(parent, name, create, &m, dev)) == -1) {
 		if (errno == ENOENT && !create)
 			return TARGET_ABSENT;
 		snprintf(step, sizeof(step), "opening %s directory", what);
@@ -721,9 +740,10 @@ tgt_open(struct target_root *root, struct tgt *t)
 	if ((r = tgt_check(t)) != TARGET_OK)
 		return r;
 	if ((r = open_level(t, root->fd, t->ns, 0, "namespace", &t->nsfd,
-	    NULL)) != TARGET_OK)
+	    NULL, NULL)) != TARGET_OK)
 		return r;
-	return open_level(t, t->nsfd, t->name, 0, "target", &t->fd, NULL);
+	return open_level(t, t->nsfd, t->name, 0, "target", &t->fd, NULL,
+	    NULL);
 }
 
 static void
@@ -736,22 +756,25 @@ tgt_close(struct tgt *t)
 	t->fd = t->nsfd = -1;
 }
 
-/* The new data directory with every key in it. */
+/*
+ * The new data directory dname with every key in it.  Each file is made
+ * through the path "dname/key" from the target directory: make_data_dir
+ * has just created dname, 0700, in a directory only we can write to, so
+ * the path cannot lead elsewhere, and opening dname itself is not needed.
+ */
 static int
 fill_data_dir(struct tgt *t, const char *dname,
     const struct result_item **v, size_t n)
 {
+	char	path[NAME_MAX + KEY_MAX + 2];
 	size_t	i;
-	int	dfd, made, r = TARGET_OK;
 
-	dfd = open_subdir(t->fd, dname, 0, &made);
-	if (dfd == -1)
-		return tgt_fail(t, "opening data directory", NULL, errno);
-	for (i = 0; i < n && r == TARGET_OK; i++)
-		if (write_key(dfd, v[i]) == -1)
-			r = tgt_fail(t, "writing key", v[i]->key, errno);
-	close(dfd);
-	return r;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dname, v[i]->key);
+		if (write_key(t->fd, path, v[i]) == -1)
+			return tgt_fail(t, "writing key", v[i]->key, errno);
+	}
+	return TARGET_OK;
 }
 
 /*
@@ -921,6 +944,7 @@ struct bitem {
 	int		 rc;		/* TARGET_OK or TARGET_ERR */
 	int		 fresh;		/* this write made the directory */
 	int		 owner_staged;	/* ..owner_tmp is written */
+	int		 owner_direct;	/* fresh: ..owner itself is */
 	dev_t		 dev;		/* of the target directory */
 	char		 old[NAME_MAX + 1];	/* ..data before; "" */
 	char		 dname[NAME_MAX + 1];	/* staged; "" none */
@@ -930,6 +954,7 @@ struct bitem {
 struct bns {
 	char		 name[NS_MAX + 1];
 	int		 fd;
+	dev_t		 dev;
 };
 
 struct target_batch {
@@ -953,17 +978,23 @@ target_batch_new(struct target_root *root)
 	return b;
 }
 
-/* The namespace directory of t, opened or created once per batch. */
+/*
+ * The namespace directory of t, opened or created once per batch; its
+ * device goes to *dev.
+ */
 static int
-batch_nsfd(struct target_batch *b, struct tgt *t)
+batch_nsfd(struct target_batch *b, struct tgt *t, dev_t *dev)
 {
 	struct bns	*nv;
+	struct stat	 st;
 	size_t		 i, ncap;
 	int		 fd, r;
 
 	for (i = 0; i < b->nns; i++)
-		if (strcmp(b->ns[i].name, t->ns) == 0)
+		if (strcmp(b->ns[i].name, t->ns) == 0) {
+			*dev = b->ns[i].dev;
 			return b->ns[i].fd;
+		}
 	if (b->nns == b->nscap) {
 		ncap = b->nscap ? b->nscap * 2 : 8;
 		if ((nv = reallocarray(b->ns, ncap, sizeof(*nv))) == NULL) {
@@ -974,10 +1005,19 @@ batch_nsfd(struct target_batch *b, struct tgt *t)
 		b->nscap = ncap;
 	}
 	if ((r = open_level(t, b->root->fd, t->ns, 1, "namespace", &fd,
-	    NULL)) != TARGET_OK)
+	    NULL, dev)) != TARGET_OK)
 		return -1;
+	if (*dev == 0) {
+		if (fstat(fd, &st) == -1) {
+			tgt_fail(t, "opening namespace directory", NULL, errno);
+			close(fd);
+			return -1;
+		}
+		*dev = st.st_dev;
+	}
 	snprintf(b->ns[b->nns].name, sizeof(b->ns[b->nns].name), "%s",
 	    t->ns);
+	b->ns[b->nns].dev = *dev;
 	b->ns[b->nns++].fd = fd;
 	return fd;
 }
@@ -1022,18 +1062,25 @@ static int	read_owner(int fd, char *buf, size_t len, int *creation);
 
 /*
  * Stages the owner record "owner" (creation) in ..owner_tmp unless ..owner
- * already says so.  TARGET_OK, TARGET_OWNED when exclusive is set and
- * ..owner names another owner, or TARGET_ERR.
+ * already says so; in a directory this write made, ..owner is written
+ * directly, as nothing can read it before ..data exists.  TARGET_OK,
+ * TARGET_OWNED when exclusive is set and ..owner names another owner, or
+ * TARGET_ERR.
+ *
+ * The record is the target of a symbolic link, "owner:creation": one
+ * call makes it, with no file content to allocate, and it is replaced by
+ * rename(2) as a file would be.  It names an ExternalSecret, nothing
+ * secret.  A record in a regular file, as earlier versions wrote it, is
+ * still read, and replaced by a link at the next change.
  */
 static int
 stage_owner(struct bitem *it, const char *owner, int creation,
     int exclusive)
 {
-	struct result_item	 rec;
-	char			 buf[OWNER_MAX], cur[NS_MAX + NAME_MAX_LEN + 2];
-	int			 n, ccur;
+	char	buf[OWNER_MAX], cur[NS_MAX + NAME_MAX_LEN + 2];
+	int	n, ccur;
 
-	n = snprintf(buf, sizeof(buf), "%s\n%d\n", owner, creation);
+	n = snprintf(buf, sizeof(buf), "%s:%d", owner, creation);
 	if (n < 0 || (size_t)n >= sizeof(buf) || strchr(owner, '\n'))
 		return tgt_fail(&it->t, "recording owner", NULL, EINVAL);
 	if (!it->fresh) {
@@ -1061,14 +1108,15 @@ stage_owner(struct bitem *it, const char *owner, int creation,
 			return tgt_fail(&it->t, "removing " OWNER_TMP, NULL,
 			    errno);
 	}
-	rec.key = (char *)OWNER_TMP;
-	rec.data = (uint8_t *)buf;
-	rec.len = (size_t)n;
-	if (write_key(it->t.fd, &rec) == -1) {
-		n = errno;
-		unlinkat(it->t.fd, OWNER_TMP, 0);
-		return tgt_fail(&it->t, "writing " OWNER_TMP, NULL, n);
+	if (it->fresh) {
+		if (symlinkat(buf, it->t.fd, OWNER_FILE) == -1)
+			return tgt_fail(&it->t, "writing " OWNER_FILE, NULL,
+			    errno);
+		it->owner_direct = 1;
+		return TARGET_OK;
 	}
+	if (symlinkat(buf, it->t.fd, OWNER_TMP) == -1)
+		return tgt_fail(&it->t, "writing " OWNER_TMP, NULL, errno);
 	it->owner_staged = 1;
 	return TARGET_OK;
 }
@@ -1079,7 +1127,9 @@ item_abort(struct bitem *it)
 {
 	if (it->owner_staged)
 		unlinkat(it->t.fd, OWNER_TMP, 0);
-	it->owner_staged = 0;
+	if (it->owner_direct)
+		unlinkat(it->t.fd, OWNER_FILE, 0);
+	it->owner_staged = it->owner_direct = 0;
 	if (it->dname[0] != '\0') {
 		if (remove_data_dir(it->t.fd, it->dname) == -1)
 			log_warn("target %s/%s: removing unfinished data "
@@ -1111,7 +1161,7 @@ target_batch_stage(struct target_batch *b, const struct target_req *req,
 	const struct target_data  *data = req->data;
 	const struct result_item **v = NULL;
 	struct bitem		   *it;
-	struct stat		   st;
+	dev_t			   nsdev;
 	int			   r, c;
 
 	if ((it = batch_item(b, req->ns, req->name, slot)) == NULL) {
@@ -1123,18 +1173,16 @@ target_batch_stage(struct target_batch *b, const struct target_req *req,
 		goto fail;
 	if (data != NULL && (r = check_items(&it->t, data, &v)) != TARGET_OK)
 		goto fail;
-	if ((it->t.nsfd = batch_nsfd(b, &it->t)) == -1) {
+	if ((it->t.nsfd = batch_nsfd(b, &it->t, &nsdev)) == -1) {
 		r = TARGET_ERR;
 		goto fail;
 	}
+	/* A directory made now is on its parent's file system. */
 	if ((r = open_level(&it->t, it->t.nsfd, it->t.name, 1, "target",
-	    &it->t.fd, &it->fresh)) != TARGET_OK)
+	    &it->t.fd, &it->fresh, &it->dev)) != TARGET_OK)
 		goto fail;
-	if (fstat(it->t.fd, &st) == -1) {
-		r = tgt_fail(&it->t, "opening target directory", NULL, errno);
-		goto fail;
-	}
-	it->dev = st.st_dev;
+	if (it->dev == 0)
+		it->dev = nsdev;
 	if (req->owner != NULL && (r = stage_owner(it, req->owner,
 	    req->creation, req->exclusive)) != TARGET_OK)
 		goto fail;
@@ -1160,8 +1208,8 @@ target_batch_stage(struct target_batch *b, const struct target_req *req,
 		goto fail;
  staged:
 	free(v);
-	it->state = it->owner_staged || it->dname[0] != '\0' ? ITEM_STAGED :
-	    ITEM_DONE;
+	it->state = it->owner_staged || it->owner_direct ||
+	    it->dname[0] != '\0' ? ITEM_STAGED : ITEM_DONE;
 	return TARGET_OK;
  fail:
 	free(v);
@@ -1207,7 +1255,7 @@ item_switch(struct bitem *it)
 		item_fail(it, "writing " OWNER_FILE, errno);
 		return;
 	}
-	it->owner_staged = 0;
+	it->owner_staged = it->owner_direct = 0;
 	if (it->dname[0] != '\0' && (it->fresh ? symlinkat(it->dname,
 	    it->t.fd, DATA_LINK) : put_link(it->t.fd, it->dname, DATA_TMP,
 	    DATA_LINK)) == -1) {
@@ -1690,7 +1738,7 @@ tighten_file(int fd, const char *name, void *arg)
 	kfd = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC);
 	if (kfd != -1) {
-		(void)fix_mode(kfd, FILE_MODE);
+		(void)fix_mode(kfd, FILE_MODE, NULL);
 		close(kfd);
 	}
 	return 0;
@@ -1795,46 +1843,58 @@ target_set_owner(struct target_root *root, const char *ns, const char *name,
 	return write_one(root, &req, NULL, err, errlen);
 }
 
-/* Parses "owner\ncreation\n" from buf into out; 0 or -1. */
+/*
+ * Parses the owner record in buf into out and *creation: "owner:creation"
+ * from a link, "owner\ncreation\n" from a file of earlier versions.
+ * 0 or -1.
+ */
 static int
-parse_owner(char *buf, char *out, size_t len, int *creation)
+parse_owner(char *buf, int link, char *out, size_t len, int *creation)
 {
-	char		*nl, *end;
+	char		*sep, *end;
 	long		 v;
 
-	if ((nl = strchr(buf, '\n')) == NULL || nl == buf)
+	sep = link ? strrchr(buf, ':') : strchr(buf, '\n');
+	if (sep == NULL || sep == buf || (link && strchr(buf, '\n')))
 		return -1;
-	*nl++ = '\0';
-	if ((size_t)(nl - buf) > len)
+	*sep++ = '\0';
+	if ((size_t)(sep - buf) > len)
 		return -1;
 	errno = 0;
-	v = strtol(nl, &end, 10);
-	if (errno != 0 || end == nl || strcmp(end, "\n") != 0 ||
+	v = strtol(sep, &end, 10);
+	if (errno != 0 || end == sep || strcmp(end, link ? "" : "\n") != 0 ||
 	    v < INT_MIN || v > INT_MAX)
 		return -1;
-	memcpy(out, buf, (size_t)(nl - buf));
+	memcpy(out, buf, (size_t)(sep - buf));
 	*creation = (int)v;
 	return 0;
 }
 
+/* The link, or the regular file of earlier versions; see stage_owner. */
 static int
 read_owner(int tfd, char *buf, size_t len, int *creation)
 {
 	char		 content[OWNER_MAX + 1];
 	ssize_t		 n;
-	int		 fd, r;
+	int		 fd, r, link = 1;
 
-	fd = openat(tfd, OWNER_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
-	if (fd == -1)
+	n = readlinkat(tfd, OWNER_FILE, content, sizeof(content) - 1);
+	if (n == -1 && errno != EINVAL)
 		return errno == ENOENT ? TARGET_ABSENT : TARGET_ERR;
-	n = read_full(fd, content, sizeof(content) - 1);
-	close(fd);
+	if (n == -1) {
+		link = 0;
+		fd = openat(tfd, OWNER_FILE, O_RDONLY | O_NOFOLLOW |
+		    O_NONBLOCK | O_CLOEXEC);
+		if (fd == -1)
+			return errno == ENOENT ? TARGET_ABSENT : TARGET_ERR;
+		n = read_full(fd, content, sizeof(content) - 1);
+		close(fd);
+	}
 	if (n == -1)
 		return TARGET_ERR;
 	content[n] = '\0';
 	r = (size_t)n == strlen(content) &&
-	    parse_owner(content, buf, len, creation) == 0;
+	    parse_owner(content, link, buf, len, creation) == 0;
 	return r ? TARGET_OK : TARGET_ERR;
 }
 

@@ -102,8 +102,9 @@ int	target_list(struct target_root *root,
 	    void *arg);
 
 /*
- * Ownership: the writer records which ExternalSecret owns a target in a file
- * "..owner" inside the target directory ("ns/name\n" and the creation policy).
+ * Ownership: the writer records which ExternalSecret owns a target in
+ * "..owner" inside the target directory, a symbolic link to "ns/name:N", N
+ * the creation policy (a regular file in earlier versions, still read).
  * target_owner returns TARGET_OK with the owner's name in buf, or
  * TARGET_ABSENT.
  */

@@ -648,7 +648,9 @@ test_owner(struct target_root *root)
 	    TARGET_OK, "owner read back");
 	is_str(buf, "ns/db-es", "owner name");
 	is_int(creation, CREATE_ORPHAN, "creation policy");
-	is_int(mode_of(path("ns/db/..owner")), 0600, "..owner is 0600");
+	fmt(buf, sizeof(buf), "ns/db-es:%d", CREATE_ORPHAN);
+	is_str(link_of(path("ns/db/..owner")), buf,
+	    "..owner is a link to the record");
 	is_int(mode_of(path("ns/db/..owner_tmp")), -1, "no ..owner_tmp left");
 	is_int(target_set_owner(root, "ns", "db", "ns/other", CREATE_OWNER,
 	    err, sizeof(err)), TARGET_OK, "replace owner");
@@ -661,9 +663,27 @@ test_owner(struct target_root *root)
 	    "owner record survives a write");
 	is_int(target_owner(root, "ns", "db", buf, 4, &creation), TARGET_ERR,
 	    "owner longer than the buffer is an error");
+	/* A record in a regular file, as earlier versions wrote it. */
+	unlink(path("ns/db/..owner"));
+	fmt(buf, sizeof(buf), "ns/legacy\n%d\n", CREATE_ORPHAN);
+	spit(path("ns/db/..owner"), buf);
+	ok(target_owner(root, "ns", "db", buf, sizeof(buf), &creation) ==
+	    TARGET_OK && strcmp(buf, "ns/legacy") == 0 &&
+	    creation == CREATE_ORPHAN, "an owner file of earlier versions "
+	    "is read");
+	is_int(target_set_owner(root, "ns", "db", "ns/db-es", CREATE_OWNER,
+	    err, sizeof(err)), TARGET_OK, "replace the owner file");
+	fmt(buf, sizeof(buf), "ns/db-es:%d", CREATE_OWNER);
+	is_str(link_of(path("ns/db/..owner")), buf,
+	    "the owner file became a link");
+	unlink(path("ns/db/..owner"));
 	spit(path("ns/db/..owner"), "garbage");
 	is_int(target_owner(root, "ns", "db", buf, sizeof(buf), &creation),
-	    TARGET_ERR, "malformed ..owner is an error");
+	    TARGET_ERR, "malformed ..owner file is an error");
+	unlink(path("ns/db/..owner"));
+	symlinkat("ns/x:not a number", AT_FDCWD, path("ns/db/..owner"));
+	is_int(target_owner(root, "ns", "db", buf, sizeof(buf), &creation),
+	    TARGET_ERR, "malformed ..owner link is an error");
 	is_int(target_owner(root, "ns", "nothere", buf, sizeof(buf),
 	    &creation), TARGET_ABSENT, "absent target has no owner");
 }
@@ -725,7 +745,7 @@ test_batch(struct target_root *root)
 	}
 	is_int(okc, 20, "every write of the batch is in place");
 	target_batch_free(b);
-	is_str(slurp(path("batch/taken/..owner")), "batch/someone\n0\n",
+	is_str(link_of(path("batch/taken/..owner")), "batch/someone:0",
 	    "the foreign owner's record is untouched");
 	is_int(mode_of(path("batch/badkey/..data")), -1,
 	    "the failed write left nothing");
@@ -755,6 +775,30 @@ test_batch(struct target_root *root)
 	    "a batch freed uncommitted changes nothing");
 	is_int(count_data_dirs(path("batch/t3")), 1,
 	    "and leaves no data directory");
+
+	/*
+	 * A new target records its owner directly, not through ..owner_tmp;
+	 * when its barrier fails, the record goes with the rest.
+	 */
+	b = target_batch_new(root);
+	req.name = "fresh";
+	req.data = &d;
+	target_batch_stage(b, &req, &slot[0], err, sizeof(err));
+	fmt(name, sizeof(name), "batch/me:%d", CREATE_OWNER);
+	ok(strcmp(link_of(path("batch/fresh/..owner")), name) == 0 &&
+	    mode_of(path("batch/fresh/..owner_tmp")) == -1,
+	    "a new target's owner record is staged as ..owner");
+	sync_calls = 0;
+	sync_fail_at = 1;
+	target_batch_commit(b);
+	sync_fail_at = 0;
+	is_int(target_batch_result(b, slot[0], &changed, err, sizeof(err)),
+	    TARGET_ERR, "its failed barrier fails the write");
+	target_batch_free(b);
+	ok(mode_of(path("batch/fresh/..owner")) == -1 &&
+	    mode_of(path("batch/fresh/..data")) == -1 &&
+	    count_data_dirs(path("batch/fresh")) == 0,
+	    "and leaves neither owner record nor data");
 	freedata(&d);
 	freedata(&bd);
 }
