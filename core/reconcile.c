@@ -137,6 +137,7 @@ reconcile_set_unref(struct rc_set *s)
 	if (s == NULL || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_SEQ_CST) > 0)
 		return;
 	manifest_free(s->set);
+	free(s->secrets);
 	free(s);
 }
 
@@ -807,45 +808,121 @@ nomem:
 	return NULL;
 }
 
-static uint64_t
-secrets_hash(const struct manifest_set *set)
+static int
+secret_cmp(const void *a, const void *b)
 {
-	uint64_t	 h = 0xcbf29ce484222325ULL;
-	size_t		 i, k, j;
+	const struct k8s_secret	*x = *(const struct k8s_secret * const *)a;
+	const struct k8s_secret	*y = *(const struct k8s_secret * const *)b;
+	int			 c;
 
-	for (i = 0; i < set->nsecrets; i++) {
-		h = (h ^ es_hash(set->secrets[i].ns, set->secrets[i].name)) *
-		    0x100000001b3ULL;
-		for (k = 0; k < set->secrets[i].ndata; k++) {
-			const struct kv *kv = &set->secrets[i].data[k];
-
-			h = (h ^ es_hash(kv->key, "")) * 0x100000001b3ULL;
-			for (j = 0; j < kv->len; j++)
-				h = (h ^ (unsigned char)kv->value[j]) *
-				    0x100000001b3ULL;
-			h = (h ^ 0xff) * 0x100000001b3ULL;
-		}
-	}
-	return h;
+	if ((c = strcmp(x->ns, y->ns)) != 0)
+		return c;
+	return strcmp(x->name, y->name);
 }
 
-/* The generations of the new set: kept when unchanged, else new. */
+/* rs->secrets: the Secrets of rs->set by namespace, then name. */
+static void
+sort_secrets(struct rc_set *rs)
+{
+	const struct manifest_set	*set = rs->set;
+	size_t				 i;
+
+	if (set->nsecrets == 0)
+		return;
+	rs->secrets = calloc(set->nsecrets, sizeof(*rs->secrets));
+	if (rs->secrets == NULL) {
+		rs->unsorted = 1;
+		return;
+	}
+	for (i = 0; i < set->nsecrets; i++)
+		rs->secrets[i] = &set->secrets[i];
+	qsort(rs->secrets, set->nsecrets, sizeof(*rs->secrets), secret_cmp);
+}
+
+/*
+ * The Secrets of rs in namespace ns, or all of them when ns is NULL: the
+ * count, and the first one's index in *first.
+ */
+static size_t
+secrets_in(const struct rc_set *rs, const char *ns, size_t *first)
+{
+	size_t	lo = 0, hi = rs->set->nsecrets, mid, end;
+
+	*first = 0;
+	if (ns == NULL)
+		return hi;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(rs->secrets[mid]->ns, ns) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < rs->set->nsecrets &&
+	    strcmp(rs->secrets[end]->ns, ns) == 0; end++)
+		;
+	*first = lo;
+	return end - lo;
+}
+
+static int
+secret_same(const struct k8s_secret *a, const struct k8s_secret *b)
+{
+	size_t	i;
+
+	if (strcmp(a->ns, b->ns) != 0 || strcmp(a->name, b->name) != 0 ||
+	    a->ndata != b->ndata)
+		return 0;
+	for (i = 0; i < a->ndata; i++)
+		if (strcmp(a->data[i].key, b->data[i].key) != 0 ||
+		    a->data[i].len != b->data[i].len ||
+		    memcmp(a->data[i].value, b->data[i].value,
+		    a->data[i].len) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Whether every Secret that store st may read is the same in sets a and
+ * b: those of its namespace for a SecretStore (the host refuses it any
+ * other), all of them for a ClusterSecretStore.  Compared byte for byte.
+ */
+static int
+store_secrets_same(const struct rc_set *a, const struct rc_set *b,
+    const struct store *st)
+{
+	const char	*ns = st->kind == STORE_CLUSTER ? NULL : st->ns;
+	size_t		 fa, fb, n, i;
+
+	if (a->unsorted || b->unsorted)
+		return 0;
+	n = secrets_in(a, ns, &fa);
+	if (secrets_in(b, ns, &fb) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!secret_same(a->secrets[fa + i], b->secrets[fb + i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * The generations of the new set: kept when the store's spec and every
+ * Secret it may read are unchanged, else new.  A changed Secret so rebuilds
+ * the clients of its own namespace's stores and of cluster stores only.
+ */
 static struct rc_store *
 apply_stores(struct reconciler *r, struct rc_set *rs, int *changed_any)
 {
 	const struct manifest_set	*set = rs->set;
 	struct rc_store			*list = NULL, **tail = &list, *g, *old;
-	int				 same_secrets;
 	size_t				 i;
 
-	same_secrets = r->cur != NULL &&
-	    r->cur->secrets_hash == rs->secrets_hash;
 	for (i = 0; i < set->nstores; i++) {
 		const struct store *st = &set->stores[i];
 
 		old = reconcile_store_find(r, st->kind, st->ns, st->name);
 		if (old != NULL && old->st->spec_hash == st->spec_hash &&
-		    same_secrets && !old->retired) {
+		    !old->retired && store_secrets_same(old->set, rs, st)) {
 			old->retired = 2;	/* kept: moved below */
 			continue;
 		}
@@ -1080,7 +1157,7 @@ reconcile_apply(struct reconciler *r, struct manifest_set *set)
 	}
 	rs->set = set;
 	rs->refs = 1;
-	rs->secrets_hash = secrets_hash(set);
+	sort_secrets(rs);
 	memset(&rm, 0, sizeof(rm));
 
 	/* Validation calls provider code: outside the lock.  Only this

@@ -60,7 +60,8 @@
 struct rc_set {
 	struct manifest_set	*set;
 	int			 refs;
-	uint64_t		 secrets_hash;	/* of every Secret in set */
+	const struct k8s_secret	**secrets;	/* by namespace, name */
+	int			 unsorted;	/* no memory for secrets */
 };
 
 /* Ready condition of an object, in ESO's terms. */

@@ -1198,6 +1198,69 @@ many(int nes, int nkeys, const char *store_doc)
 	return y;
 }
 
+/*
+ * A changed Secret rebuilds the clients of the stores that may read it:
+ * the SecretStores of its namespace and the ClusterSecretStores, and no
+ * other.  An unchanged reload rebuilds none.
+ */
+#define CS_STORES							\
+    "---\napiVersion: external-secrets.io/v1\nkind: SecretStore\n"	\
+    "metadata: {name: s, namespace: a}\n"				\
+    "spec: {provider: {test: {}}}\n"					\
+    "---\napiVersion: external-secrets.io/v1\nkind: SecretStore\n"	\
+    "metadata: {name: s, namespace: b}\n"				\
+    "spec: {provider: {test: {}}}\n"					\
+    "---\napiVersion: external-secrets.io/v1\n"				\
+    "kind: ClusterSecretStore\n"					\
+    "metadata: {name: cs}\n"						\
+    "spec: {provider: {test: {}}}\n"					\
+    "---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\n"	\
+    "metadata: {name: ea, namespace: a}\n"				\
+    "spec:\n  secretStoreRef: {name: s}\n" DATA1("k")			\
+    "---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\n"	\
+    "metadata: {name: eb, namespace: b}\n"				\
+    "spec:\n  secretStoreRef: {name: s}\n" DATA1("k")			\
+    "---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\n"	\
+    "metadata: {name: ec, namespace: a}\n"				\
+    "spec:\n  secretStoreRef: {name: cs, kind: ClusterSecretStore}\n"	\
+    DATA1("k")
+#define CS_SECRET(ns, v)						\
+    "---\napiVersion: v1\nkind: Secret\n"				\
+    "metadata: {name: creds, namespace: " ns "}\n"			\
+    "stringData: {id: " v "}\n"
+
+static void
+test_client_secrets(void)
+{
+	struct fixture	 fx;
+	const char	*base = CS_STORES CS_SECRET("a", "one")
+			    CS_SECRET("b", "two");
+
+	tp_reset();
+	tp_set("k", "v", XS_OK);
+	fx_open(&fx, 2);
+	is_int(once(&fx, base), 0, "client secrets: first round");
+	is_int(tp.auth_calls, 3, "client secrets: a client per store");
+	is_int(once(&fx, base), 0, "client secrets: unchanged reload");
+	is_int(tp.auth_calls, 3, "client secrets: no client rebuilt");
+	is_int(once(&fx, CS_STORES CS_SECRET("a", "one")
+	    CS_SECRET("b", "changed")), 0, "client secrets: b's Secret "
+	    "changed");
+	is_int(tp.auth_calls, 5, "client secrets: the store of b and the "
+	    "cluster store rebuilt, not the store of a");
+	is_int(tp.close_calls, 2, "client secrets: their old clients closed");
+	is_int(once(&fx, CS_STORES CS_SECRET("a", "one")
+	    CS_SECRET("b", "changed") CS_SECRET("c", "new")), 0,
+	    "client secrets: a Secret added in a namespace without a store");
+	is_int(tp.auth_calls, 6, "client secrets: only the cluster store "
+	    "rebuilt");
+	is_int(once(&fx, CS_STORES CS_SECRET("b", "changed")
+	    CS_SECRET("c", "new")), 0, "client secrets: a's Secret removed");
+	is_int(tp.auth_calls, 8, "client secrets: the store of a and the "
+	    "cluster store rebuilt");
+	fx_close(&fx);
+}
+
 static void
 test_dedup(void)
 {
@@ -1943,6 +2006,7 @@ main(void)
 	test_data_from();
 	test_stores();
 	test_controller_class();
+	test_client_secrets();
 	test_dedup();
 	test_fetch_release();
 	test_group_commit();
