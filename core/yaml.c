@@ -30,10 +30,12 @@
  * starting with '%' is refused before libyaml sees it.
  *
  * Scalars may hold secrets (Secret manifests), so the event buffers and
- * libyaml's input buffers are cleansed before they are released.
+ * libyaml's input buffers are cleansed before they are released, and so is
+ * every block libyaml frees: see yaml_free below.
  */
 #include "config.h"
 
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +47,63 @@
 #include "log.h"
 #include "value.h"
 #include "yamldoc.h"
+
+/*
+ * libyaml allocates only through yaml_malloc, yaml_realloc and yaml_free,
+ * exported functions it calls through its PLT.  These definitions take
+ * their place in the process, so that every block libyaml frees is zeroed
+ * first: the scanner's token strings and the partial copies a growing
+ * scalar leaves behind when it is reallocated hold pieces of secrets, and
+ * are out of reach of the cleansing of events and input buffers.  The
+ * counts let a test prove that libyaml calls these and not its own.
+ */
+void	*yaml_malloc(size_t);
+void	*yaml_realloc(void *, size_t);
+void	 yaml_free(void *);
+
+static uint64_t	yaml_frees, yaml_reallocs;
+
+void *
+yaml_malloc(size_t size)
+{
+	return malloc(size != 0 ? size : 1);
+}
+
+void *
+yaml_realloc(void *ptr, size_t size)
+{
+	void	*p;
+	size_t	 old;
+
+	if (ptr == NULL)
+		return yaml_malloc(size);
+	if ((p = malloc(size != 0 ? size : 1)) == NULL)
+		return NULL;
+	old = malloc_usable_size(ptr);
+	memcpy(p, ptr, old < size ? old : size);
+	xs_cleanse(ptr, old);
+	free(ptr);
+	__atomic_add_fetch(&yaml_reallocs, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
+void
+yaml_free(void *ptr)
+{
+	if (ptr == NULL)
+		return;
+	xs_cleanse(ptr, malloc_usable_size(ptr));
+	free(ptr);
+	__atomic_add_fetch(&yaml_frees, 1, __ATOMIC_RELAXED);
+}
+
+/* How many blocks libyaml freed and reallocated through the above. */
+void
+yaml_alloc_counts(uint64_t *frees, uint64_t *reallocs)
+{
+	*frees = __atomic_load_n(&yaml_frees, __ATOMIC_RELAXED);
+	*reallocs = __atomic_load_n(&yaml_reallocs, __ATOMIC_RELAXED);
+}
 
 #define YAML_MAX_BYTES		(2 * VALUE_MAX_FILE)
 #define YAML_ERR_MAX		256

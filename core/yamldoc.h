@@ -44,4 +44,11 @@ typedef int	(*yaml_doc_fn)(void *arg, struct yaml_doc *doc);
 int	yaml_parse(const char *file, const char *buf, size_t len, int secure,
 	    yaml_doc_fn fn, void *arg);
 
+/*
+ * How many blocks libyaml has freed and reallocated in this process through
+ * our yaml_free and yaml_realloc, which zero each block first (yaml.c).
+ * For tests: both stay 0 if libyaml does not call them.
+ */
+void	yaml_alloc_counts(uint64_t *frees, uint64_t *reallocs);
+
 #endif /* XS_YAMLDOC_H */

@@ -319,6 +319,28 @@ test_syntax(void)
 	done(&r);
 }
 
+/*
+ * libyaml frees and reallocates through our yaml_free and yaml_realloc,
+ * which zero each block: a long scalar grows its buffer, so both run.
+ */
+static void
+test_cleansing_allocator(void)
+{
+	struct result	r;
+	uint64_t	f0, r0, f1, r1;
+
+	yaml_alloc_counts(&f0, &r0);
+	run_str(&r, "apiVersion: v1\nkind: Secret\nstringData:\n"
+	    "  password: a-long-secret-value-that-outgrows-the-first-buffer\n");
+	is_int(r.nerrors, 0, "cleansing: a Secret parsed");
+	done(&r);
+	yaml_alloc_counts(&f1, &r1);
+	ok(f1 > f0, "cleansing: libyaml frees through our yaml_free "
+	    "(%llu blocks)", (unsigned long long)(f1 - f0));
+	ok(r1 > r0, "cleansing: and grows a scalar through our "
+	    "yaml_realloc (%llu)", (unsigned long long)(r1 - r0));
+}
+
 int
 main(void)
 {
@@ -329,5 +351,6 @@ main(void)
 	test_limits();
 	test_directives();
 	test_syntax();
+	test_cleansing_allocator();
 	return tap_done();
 }
