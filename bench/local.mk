@@ -21,9 +21,11 @@ EXTRA_DIST += bench/run.sh bench/README.md
 
 .PHONY: bench
 bench: xsecretsd$(EXEEXT) providers/alibaba/alibaba.la \
-    tests/emulators/alibaba-emu$(EXEEXT) bench/presign$(EXEEXT)
+    providers/fake/fake.la tests/emulators/alibaba-emu$(EXEEXT) \
+    bench/presign$(EXEEXT)
 	XSECRETSD='$(abs_top_builddir)/xsecretsd$(EXEEXT)' \
 	PROVIDER_SO='$(abs_top_builddir)/providers/alibaba/.libs/alibaba.so' \
+	FAKE_SO='$(abs_top_builddir)/providers/fake/.libs/fake.so' \
 	EMU='$(abs_top_builddir)/tests/emulators/alibaba-emu$(EXEEXT)' \
 	PRESIGN='$(abs_top_builddir)/bench/presign$(EXEEXT)' \
 	MKCERTS='$(abs_top_srcdir)/tests/emulators/mkcerts.sh' \

@@ -8,6 +8,9 @@
 #            the kubelet keeps secret volumes (and again on the disk);
 #   ceiling  the same number of GetSecretValue requests sent by wrk to the
 #            same emulator at the same concurrency;
+#   local    the same cold sync with the fake provider: no network, so
+#            what is left is the daemon's own work (parsing, scheduling,
+#            writing targets, status), a bound on the ratio cold/ceiling;
 #   rss      the peak RSS of that run (/usr/bin/time -v);
 #   dedup    provider calls for one round when the N objects reference only
 #            100 distinct keys;
@@ -29,12 +32,13 @@ CONC=${BENCH_CONCURRENCY:-16}
 STORES=10
 DISTINCT=100
 NFAIL=100
-ONLY=${BENCH_ONLY:-cold ceiling disk dedup sts idle failing}
+ONLY=${BENCH_ONLY:-cold ceiling local disk dedup sts idle failing}
 # cold and ceiling run REPEAT times, interleaved; each reports its best.
 REPEAT=${BENCH_REPEAT:-2}
 
 : "${XSECRETSD:?set XSECRETSD to the built daemon}"
 : "${PROVIDER_SO:?set PROVIDER_SO to the built alibaba.so}"
+: "${FAKE_SO:?set FAKE_SO to the built fake.so}"
 : "${EMU:?set EMU to the built alibaba-emu}"
 : "${PRESIGN:?set PRESIGN to the built bench/presign}"
 : "${MKCERTS:?set MKCERTS to tests/emulators/mkcerts.sh}"
@@ -103,7 +107,8 @@ die() {
 	exit 1
 }
 
-for tool in "$XSECRETSD" "$PROVIDER_SO" "$EMU" "$PRESIGN" "$MKCERTS"; do
+for tool in "$XSECRETSD" "$PROVIDER_SO" "$FAKE_SO" "$EMU" "$PRESIGN" \
+    "$MKCERTS"; do
 	[ -e "$tool" ] || die "missing $tool (build it first: make)"
 done
 command -v "$WRK" >/dev/null || die "wrk not found (apt-get install wrk)"
@@ -114,7 +119,8 @@ command -v "$WRK" >/dev/null || die "wrk not found (apt-get install wrk)"
 mkdir -p "$W/providers"
 chmod 0755 "$W/providers"
 cp "$PROVIDER_SO" "$W/providers/alibaba.so"
-chmod 0644 "$W/providers/alibaba.so"
+cp "$FAKE_SO" "$W/providers/fake.so"
+chmod 0644 "$W/providers/alibaba.so" "$W/providers/fake.so"
 
 # ---------------------------------------------------------------------
 # The emulator.  Everything that depends on its command line is here.
@@ -274,9 +280,20 @@ gen_manifests() {
 			    "kind: SecretStore\nmetadata:\n  name: kms\n" \
 			    "  namespace: %s\n  annotations:\n" \
 			    "    xsecrets.io/rate-limit: \"100000\"\n" \
-			    "spec:\n  provider:\n    alibaba:\n" \
-			    "      regionID: cn-hangzhou\n" \
-			    "      endpoint: %s\n      auth:\n", ns, url > f
+			    "spec:\n  provider:\n", ns > f
+			if (auth == "fake") {
+				# The keys of this store, as the loop below
+				# assigns them.
+				printf "    fake:\n      data:\n" > f
+				for (k = 0; k < keys; k++)
+					if (k % stores == s)
+						printf "        - key: bench-%d\n" \
+						    "          value: bench-value-%d\n",
+						    k, k > f
+				continue
+			}
+			printf "    alibaba:\n      regionID: cn-hangzhou\n" \
+			    "      endpoint: %s\n      auth:\n", url > f
 			if (auth == "rrsa") {
 				printf "        rrsa:\n" \
 				    "          oidcProviderArn: acs:ram::" \
@@ -359,12 +376,14 @@ daemon_stop() {
 # ---------------------------------------------------------------------
 # The measurements.  Each sets R_* variables for the report.
 
-# cold_once DIR: one cold sync of the N objects into DIR (emptied first);
-# sets C_S (wall seconds), C_SYNCED, C_CALLS and C_RSS_KB.
+# cold_once DIR [AUTH]: one cold sync of the N objects into DIR (emptied
+# first), through the alibaba provider (AUTH accesskey, the default) or
+# the fake one (AUTH fake); sets C_S (wall seconds), C_SYNCED, C_CALLS and
+# C_RSS_KB.
 cold_once() {
-	local t0 t1 before m=$W/cold
+	local t0 t1 before auth=${2:-accesskey} m=$W/cold-${2:-accesskey}
 
-	[ -d "$m" ] || gen_manifests "$m" "$N" "$N" 1h accesskey
+	[ -d "$m" ] || gen_manifests "$m" "$N" "$N" 1h "$auth"
 	rm -rf "$1"
 	mapfile -t args < <(OUT=$1 xs_args "$m")
 	before=$(emu_calls GetSecretValue)
@@ -402,6 +421,26 @@ measure_cold() {
 	R_RSS_MIB=$(awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }')
 	R_RSS_PER_1K=$(awk -v k="$kb" -v n="$N" \
 	    'BEGIN { printf "%.2f", k / 1024 / n * 1000 }')
+}
+
+# The same cold sync with the fake provider, targets on the tmpfs: no
+# network and no emulator, only the daemon's own work; the best of REPEAT.
+measure_local() {
+	local i=0
+
+	say "cold sync of $N ExternalSecrets with the fake provider"
+	while [ "$i" -lt "$REPEAT" ]; do
+		cold_once "$OUT" fake
+		if [ "$R_LOCAL_S" = - ] || awk -v a="$C_S" \
+		    -v b="$R_LOCAL_S" 'BEGIN { exit !(a < b) }'; then
+			R_LOCAL_S=$C_S
+			R_LOCAL_SYNCED=$C_SYNCED
+		fi
+		i=$((i + 1))
+	done
+	R_LOCAL_RATE=$(awk -v n="$N" -v s="$R_LOCAL_S" \
+	    'BEGIN { printf "%.0f", n / s }')
+	rm -rf "$OUT"
 }
 
 # The same cold sync with the targets on the work directory's disk.  On a
@@ -605,7 +644,8 @@ R_RSS_MIB=- R_RSS_PER_1K=- R_CEIL_S=- R_CEIL_RATE=- R_CEIL_REQS=-
 R_CEIL_BAD=- R_RATIO=- R_DEDUP_CALLS=- R_STS_EXCHANGES=-
 R_STS_TIMED=- R_STS_INTERVAL_S=- R_STS_PER_LIFETIME=- R_STS_EXPIRED=-
 R_IDLE_CPU_S=- R_IDLE_CPU_PER_MIN=- R_FAIL_CALLS=- R_FAIL_LATE=-
-R_FAIL_PER_OBJ=-
+R_FAIL_PER_OBJ=- R_LOCAL_S=- R_LOCAL_RATE=- R_LOCAL_SYNCED=-
+R_LOCAL_BOUND=-
 
 # cold and ceiling take turns, REPEAT times each.
 parts=
@@ -635,6 +675,7 @@ for part in $parts; do
 			case " $ONLY " in *" ceiling "*) measure_ceiling ;; esac
 			i=$((i + 1))
 		done ;;
+	local)		measure_local ;;
 	disk)		measure_disk ;;
 	dedup)		measure_dedup ;;
 	sts)		measure_sts ;;
@@ -652,6 +693,10 @@ if [ "$R_DISK_RATE" != - ] && [ "$R_CEIL_RATE" != - ]; then
 	R_DISK_RATIO=$(awk -v a="$R_DISK_RATE" -v b="$R_CEIL_RATE" \
 	    'BEGIN { printf "%.2f", a / b }')
 fi
+if [ "$R_LOCAL_RATE" != - ] && [ "$R_CEIL_RATE" != - ]; then
+	R_LOCAL_BOUND=$(awk -v a="$R_LOCAL_RATE" -v b="$R_CEIL_RATE" \
+	    'BEGIN { printf "%.2f", a / b }')
+fi
 scaled=
 [ "$FAIL_SCALE" != 1 ] && scaled=" (time / $FAIL_SCALE)"
 
@@ -664,6 +709,8 @@ $(printf '%-44s %s\n' \
     "cold sync syncs/s ($R_COLD_SYNCED synced)" "$R_COLD_RATE" \
     "ceiling: wrk GetSecretValue/s ($R_CEIL_REQS)" "$R_CEIL_RATE" \
     "ratio daemon / ceiling (target >= 0.5)" "$R_RATIO" \
+    "fake provider, no network: s, syncs/s" "$R_LOCAL_S, $R_LOCAL_RATE" \
+    "bound on the ratio: fake syncs/s / ceiling" "$R_LOCAL_BOUND" \
     "cold sync on $DISK_FS: s, syncs/s" "$R_DISK_S, $R_DISK_RATE" \
     "ratio on $DISK_FS / ceiling" "$R_DISK_RATIO" \
     "peak RSS MiB (target <= 32 at 10k)" "$R_RSS_MIB" \
@@ -706,6 +753,10 @@ cat >"$BENCH_JSON" <<EOF
   "ceiling_per_s": $(j "$R_CEIL_RATE"),
   "ceiling_non_200": $(j "$R_CEIL_BAD"),
   "ratio_daemon_ceiling": $(j "$R_RATIO"),
+  "local_cold_sync_s": $(j "$R_LOCAL_S"),
+  "local_cold_syncs_per_s": $(j "$R_LOCAL_RATE"),
+  "local_cold_synced": $(j "$R_LOCAL_SYNCED"),
+  "ratio_bound_local_ceiling": $(j "$R_LOCAL_BOUND"),
   "disk_fs": "$DISK_FS",
   "disk_cold_sync_s": $(j "$R_DISK_S"),
   "disk_cold_syncs_per_s": $(j "$R_DISK_RATE"),
