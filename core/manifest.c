@@ -1875,6 +1875,7 @@ struct walklist {
 	size_t		 next;		/* the next file a thread takes */
 };
 
+/* Adds path to the walk's list: a file to load, or error when not NULL. */
 static void
 walk_add(struct loadctx *lc, const char *path, const char *error)
 {
@@ -1889,17 +1890,7 @@ walk_add(struct loadctx *lc, const char *path, const char *error)
 	it->error = error != NULL ? xstrdup(error) : NULL;
 }
 
-/* An error found by the walk, in its place among the files. */
-static void
-walk_error(struct loadctx *lc, const char *path, const char *msg)
-{
-	if (lc->wl != NULL)
-		walk_add(lc, path, msg);
-	else
-		file_error(lc, path, msg);
-}
-
-/* One directory entry: recurse, load, or skip. */
+/* One directory entry: recurse, list it to be loaded, or skip it. */
 static void
 walk_entry(struct loadctx *lc, const char *path, int depth)
 {
@@ -1919,15 +1910,12 @@ walk_entry(struct loadctx *lc, const char *path, int depth)
 	    has_suffix(path, ".yml"))) {
 		if (++lc->nwalked > MANIFEST_MAX_FILES) {
 			if (!lc->stopped)
-				walk_error(lc, path, "too many manifest "
+				walk_add(lc, path, "too many manifest "
 				    "files; the rest are not read");
 			lc->stopped = 1;
 			return;
 		}
-		if (lc->wl != NULL)
-			walk_add(lc, path, NULL);
-		else
-			load_file(lc, path);
+		walk_add(lc, path, NULL);
 	}
 }
 
@@ -1940,11 +1928,11 @@ walk(struct loadctx *lc, const char *dir, int depth)
 	size_t		  n = 0, cap = 0, i;
 
 	if (depth > MANIFEST_MAX_DEPTH) {
-		walk_error(lc, dir, "directories nested too deep");
+		walk_add(lc, dir, "directories nested too deep");
 		return;
 	}
 	if ((dp = opendir(dir)) == NULL) {
-		walk_error(lc, dir, "cannot open directory");
+		walk_add(lc, dir, "cannot open directory");
 		return;
 	}
 	while ((de = readdir(dp)) != NULL && n < MANIFEST_MAX_FILES) {

@@ -296,7 +296,7 @@ void	 reconcile_sync(struct rc_job *job);
 void	 reconcile_remove_target(struct reconciler *r, const char *ns,
 	    const char *name, const char *target, int creation);
 void	 reconcile_data_free(struct rc_data *d);
-void	 reconcile_owner_name(const struct externalsecret *es, char *buf,
+void	 reconcile_owner_name(const char *ns, const char *name, char *buf,
 	    size_t len);
 void	 reconcile_job_fail(struct rc_job *job, const char *reason,
 	    const char *message, const char *fmt, ...)

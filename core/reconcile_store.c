@@ -337,7 +337,6 @@ client_invalidate(struct reconciler *r, struct rc_store *g,
 	pthread_mutex_unlock(&r->lock);
 }
 
-/* Sleeps as long as the bucket asks; -1 when the reconciler stops. */
 /* Waits ms, or less when the reconciler stops: 0, or -1 when stopping. */
 static int
 pause_ms(struct reconciler *r, int64_t ms)
@@ -354,6 +353,7 @@ pause_ms(struct reconciler *r, int64_t ms)
 	return stopping ? -1 : 0;
 }
 
+/* Sleeps as long as the bucket asks; -1 when the reconciler stops. */
 static int
 rate_wait(struct reconciler *r, struct rc_store *g)
 {

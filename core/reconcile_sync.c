@@ -33,10 +33,11 @@
 #include "manifest.h"
 #include "reconcile_int.h"
 
-/* The short names this file uses for the job's outcome. */
-#define job_fail	reconcile_job_fail
-#define job_done	reconcile_job_done
-
+/*
+ * Sets the job's outcome to not ready: reason, message (one of ESO's
+ * stable MSG_* texts, for the status) and the detail for the log, from
+ * fmt.  Neither may hold a secret.  By whichever thread finishes the job.
+ */
 void
 reconcile_job_fail(struct rc_job *job, const char *reason,
     const char *message, const char *fmt, ...)
@@ -51,6 +52,7 @@ reconcile_job_fail(struct rc_job *job, const char *reason,
 	va_end(ap);
 }
 
+/* Sets the job's outcome to ready, with reason and message. */
 void
 reconcile_job_done(struct rc_job *job, const char *reason,
     const char *message)
@@ -61,6 +63,7 @@ reconcile_job_done(struct rc_job *job, const char *reason,
 	job->detail[0] = '\0';
 }
 
+/* Frees the keys and zeroes and frees the values of d; d is left empty. */
 void
 reconcile_data_free(struct rc_data *d)
 {
@@ -129,18 +132,18 @@ data_from_key(struct rc_job *job, const struct es_data_from *df, size_t i,
 		nk = reconcile_rewrite(df->rewrites, df->nrewrites, key, err,
 		    sizeof(err));
 		if (nk == NULL) {
-			job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
-			    "dataFrom[%zu]: %s", i, err);
+			reconcile_job_fail(job, REASON_SYNC_ERROR,
+			    MSG_GET_FAILED, "dataFrom[%zu]: %s", i, err);
 			return NULL;
 		}
 	} else if ((nk = reconcile_convert(df->ref.conversion, key)) ==
 	    NULL) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+		reconcile_job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
 		    "dataFrom[%zu]: key too long", i);
 		return NULL;
 	}
 	if (!name_is_secret_key(nk) || strlen(nk) > 253) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+		reconcile_job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
 		    "dataFrom[%zu]: key \"%.64s\" is not a valid secret key",
 		    i, nk);
 		free(nk);
@@ -159,13 +162,13 @@ put_decoded(struct rc_job *job, struct rc_data *d, char *key,
 
 	if (reconcile_decode(job->r->cfg.host, decoding, it->data, it->len,
 	    &val, &len) == -1) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+		reconcile_job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
 		    "%s: value of key \"%.64s\" cannot be decoded", where, key);
 		free(key);
 		return -1;
 	}
 	if (data_put(d, key, val, len) == -1) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+		reconcile_job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
 		    "%s: out of memory", where);
 		return -1;
 	}
@@ -187,7 +190,8 @@ fetch_status(struct rc_job *job, int32_t rc, const char *what,
 		(*missing)++;
 		return 1;
 	}
-	job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED, "%s: %s", what, err);
+	reconcile_job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED, "%s: %s",
+	    what, err);
 	return -1;
 }
 
@@ -219,7 +223,7 @@ fetch_data_from(struct rc_job *job, size_t i, struct rc_data *d,
 		if (df->nfind_tags > 0) {
 			tags = calloc(df->nfind_tags, sizeof(*tags));
 			if (tags == NULL) {
-				job_fail(job, REASON_SYNC_ERROR,
+				reconcile_job_fail(job, REASON_SYNC_ERROR,
 				    MSG_GET_FAILED, "out of memory");
 				return -1;
 			}
@@ -280,12 +284,12 @@ fetch_data(struct rc_job *job, size_t i, struct rc_data *d, int *missing)
 		goto out;
 	}
 	if (!f->res.has_value || f->res.nitems == 0) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+		reconcile_job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
 		    "%s: the provider returned no value", what);
 		goto out;
 	}
 	if ((key = strdup(ed->secret_key)) == NULL) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+		reconcile_job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
 		    "out of memory");
 		goto out;
 	}
@@ -296,11 +300,15 @@ out:
 	return ret;
 }
 
-/* The owner record's name of es: "namespace/name". */
+/*
+ * The name an owner record gives the ExternalSecret ns/name:
+ * "namespace/name", in buf.
+ */
 void
-reconcile_owner_name(const struct externalsecret *es, char *buf, size_t len)
+reconcile_owner_name(const char *ns, const char *name, char *buf,
+    size_t len)
 {
-	snprintf(buf, len, "%s/%s", es->ns, es->name);
+	snprintf(buf, len, "%s/%s", ns, name);
 }
 
 /* deletionPolicy=Delete with every remote secret gone. */
@@ -312,18 +320,18 @@ delete_owned(struct rc_job *job)
 	char				 me[320], owner[320], err[256];
 	int				 creation;
 
-	reconcile_owner_name(es, me, sizeof(me));
+	reconcile_owner_name(es->ns, es->name, me, sizeof(me));
 	if (target_owner(root, es->ns, es->target_name, owner, sizeof(owner),
 	    &creation) == TARGET_OK) {
 		if (strcmp(owner, me) != 0) {
-			job_fail(job, REASON_SYNC_ERROR, MSG_OWNED,
+			reconcile_job_fail(job, REASON_SYNC_ERROR, MSG_OWNED,
 			    "target %s/%s is owned by externalsecret %s",
 			    es->ns, es->target_name, owner);
 			return;
 		}
 		if (target_delete(root, es->ns, es->target_name, err,
 		    sizeof(err)) == TARGET_ERR) {
-			job_fail(job, REASON_SYNC_ERROR, MSG_DELETE,
+			reconcile_job_fail(job, REASON_SYNC_ERROR, MSG_DELETE,
 			    "target %s/%s: %s", es->ns, es->target_name, err);
 			return;
 		}
@@ -331,7 +339,7 @@ delete_owned(struct rc_job *job)
 		    "%s/%s deleted (deletionPolicy Delete)", es->ns, es->name,
 		    es->ns, es->target_name);
 	}
-	job_done(job, REASON_DELETED, MSG_DELETED);
+	reconcile_job_done(job, REASON_DELETED, MSG_DELETED);
 }
 
 /* CreatedOnce: whether this ExternalSecret already created its target. */
@@ -344,7 +352,7 @@ already_created(struct rc_job *job)
 
 	if (job->e->synced)
 		return 1;
-	reconcile_owner_name(es, me, sizeof(me));
+	reconcile_owner_name(es->ns, es->name, me, sizeof(me));
 	return target_owner(job->r->cfg.targets, es->ns, es->target_name,
 	    owner, sizeof(owner), &creation) == TARGET_OK &&
 	    strcmp(owner, me) == 0;
@@ -367,7 +375,7 @@ reconcile_sync(struct rc_job *job)
 	memset(&d, 0, sizeof(d));
 	if (es->refresh_policy == REFRESH_CREATEDONCE &&
 	    es->creation != CREATE_NONE && already_created(job)) {
-		job_done(job, REASON_SYNCED, MSG_SYNCED);
+		reconcile_job_done(job, REASON_SYNCED, MSG_SYNCED);
 		return;
 	}
 	for (i = 0; i < es->ndata_from; i++)
@@ -384,13 +392,13 @@ reconcile_sync(struct rc_job *job)
 		goto out;
 	}
 	if (es->deletion == DELETE_DELETE && missing > 0) {
-		job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
+		reconcile_job_fail(job, REASON_SYNC_ERROR, MSG_GET_FAILED,
 		    "%d of %zu remote secrets not found; the target is kept "
 		    "until all are gone", missing, es->ndata + es->ndata_from);
 		goto out;
 	}
 	if (es->creation == CREATE_NONE)
-		job_done(job, REASON_SYNCED, MSG_SYNCED);
+		reconcile_job_done(job, REASON_SYNCED, MSG_SYNCED);
 	else
 		reconcile_write_submit(job, &d);
 out:
@@ -411,7 +419,7 @@ reconcile_remove_target(struct reconciler *r, const char *ns,
 
 	if (creation != CREATE_OWNER)
 		return;
-	snprintf(me, sizeof(me), "%s/%s", ns, name);
+	reconcile_owner_name(ns, name, me, sizeof(me));
 	pthread_mutex_lock(&r->target_lock);
 	if (target_owner(r->cfg.targets, ns, target, owner, sizeof(owner),
 	    &ocreation) == TARGET_OK && strcmp(owner, me) == 0 &&

@@ -115,7 +115,7 @@ stage_owned(struct target_batch *b, struct rc_write *w)
 	char				 err[TARGET_ERR_MAX];
 	int				 rc, creation;
 
-	reconcile_owner_name(es, me, sizeof(me));
+	reconcile_owner_name(es->ns, es->name, me, sizeof(me));
 	if (es->immutable) {
 		if (target_owner(job->r->cfg.targets, es->ns, es->target_name,
 		    owner, sizeof(owner), &creation) == TARGET_OK &&

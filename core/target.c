@@ -1083,31 +1083,6 @@ stage_owner(struct bitem *it, const char *owner, int creation,
 	n = snprintf(buf, sizeof(buf), "%s:%d", owner, creation);
 	if (n < 0 || (size_t)n >= sizeof(buf) || strchr(owner, '\n'))
 		return tgt_fail(&it->t, "recording owner", NULL, EINVAL);
-	if (!it->fresh) {
-		switch (read_owner(it->t.fd, cur, sizeof(cur), &ccur)) {
-		case TARGET_OK:
-			if (strcmp(cur, owner) != 0 && exclusive) {
-				snprintf(it->err, sizeof(it->err), "target "
-				    "%s/%s is owned by externalsecret %s",
-				    it->t.ns, it->t.name, cur);
-				return TARGET_OWNED;
-			}
-			if (strcmp(cur, owner) == 0 && ccur == creation)
-				return TARGET_OK;
-			break;
-		case TARGET_ABSENT:
-			break;
-		default:
-			log_warnx("target %s/%s: " OWNER_FILE " is "
-			    "unreadable or malformed; rewriting it",
-			    it->t.ns, it->t.name);
-			break;
-		}
-		if (unlinkat(it->t.fd, OWNER_TMP, 0) == -1 &&
-		    errno != ENOENT)
-			return tgt_fail(&it->t, "removing " OWNER_TMP, NULL,
-			    errno);
-	}
 	if (it->fresh) {
 		if (symlinkat(buf, it->t.fd, OWNER_FILE) == -1)
 			return tgt_fail(&it->t, "writing " OWNER_FILE, NULL,
@@ -1115,6 +1090,26 @@ stage_owner(struct bitem *it, const char *owner, int creation,
 		it->owner_direct = 1;
 		return TARGET_OK;
 	}
+	switch (read_owner(it->t.fd, cur, sizeof(cur), &ccur)) {
+	case TARGET_OK:
+		if (strcmp(cur, owner) != 0 && exclusive) {
+			snprintf(it->err, sizeof(it->err), "target %s/%s is "
+			    "owned by externalsecret %s", it->t.ns,
+			    it->t.name, cur);
+			return TARGET_OWNED;
+		}
+		if (strcmp(cur, owner) == 0 && ccur == creation)
+			return TARGET_OK;
+		break;
+	case TARGET_ABSENT:
+		break;
+	default:
+		log_warnx("target %s/%s: " OWNER_FILE " is unreadable or "
+		    "malformed; rewriting it", it->t.ns, it->t.name);
+		break;
+	}
+	if (unlinkat(it->t.fd, OWNER_TMP, 0) == -1 && errno != ENOENT)
+		return tgt_fail(&it->t, "removing " OWNER_TMP, NULL, errno);
 	if (symlinkat(buf, it->t.fd, OWNER_TMP) == -1)
 		return tgt_fail(&it->t, "writing " OWNER_TMP, NULL, errno);
 	it->owner_staged = 1;

@@ -131,24 +131,25 @@ creds_clear(const struct xs_host *host, struct ali_creds *c)
 	c->gen = 0;
 }
 
+/* A point in a lifetime, from its start: L - min(L / div, cap). */
+static int64_t
+lifetime_less(int64_t lifetime_ms, int64_t div, int64_t cap_ms)
+{
+	int64_t	margin = lifetime_ms / div;
+
+	return lifetime_ms - (margin > cap_ms ? cap_ms : margin);
+}
+
 int64_t
 rrsa_refresh_after(int64_t lifetime_ms)
 {
-	int64_t	ahead = lifetime_ms / 10;
-
-	if (ahead > RRSA_REFRESH_MS)
-		ahead = RRSA_REFRESH_MS;
-	return lifetime_ms - ahead;
+	return lifetime_less(lifetime_ms, 10, RRSA_REFRESH_MS);
 }
 
 int64_t
 rrsa_valid_for(int64_t lifetime_ms)
 {
-	int64_t	margin = lifetime_ms / 20;
-
-	if (margin > RRSA_MARGIN_MS)
-		margin = RRSA_MARGIN_MS;
-	return lifetime_ms - margin;
+	return lifetime_less(lifetime_ms, 20, RRSA_MARGIN_MS);
 }
 
 int64_t
