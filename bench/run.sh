@@ -373,6 +373,16 @@ daemon_stop() {
 	daemon_pid=
 }
 
+# better SECONDS BEST: whether SECONDS beats BEST ("-": nothing yet).
+better() {
+	[ "$2" = - ] || awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'
+}
+
+# per_s COUNT SECONDS: COUNT / SECONDS, rounded.
+per_s() {
+	awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'
+}
+
 # ---------------------------------------------------------------------
 # The measurements.  Each sets R_* variables for the report.
 
@@ -407,8 +417,7 @@ measure_cold() {
 	say "cold sync of $N ExternalSecrets, concurrency $CONC," \
 	    "targets on $OUT_FS"
 	cold_once "$OUT"
-	if [ "$R_COLD_S" = - ] || awk -v a="$C_S" -v b="$R_COLD_S" \
-	    'BEGIN { exit !(a < b) }'; then
+	if better "$C_S" "$R_COLD_S"; then
 		R_COLD_S=$C_S
 		R_COLD_SYNCED=$C_SYNCED
 		R_COLD_CALLS=$C_CALLS
@@ -416,8 +425,7 @@ measure_cold() {
 	[ "$R_RSS_MIB" = - ] || kb=$(awk -v m="$R_RSS_MIB" \
 	    'BEGIN { printf "%d", m * 1024 }')
 	[ "$C_RSS_KB" -gt "$kb" ] && kb=$C_RSS_KB
-	R_COLD_RATE=$(awk -v n="$N" -v s="$R_COLD_S" \
-	    'BEGIN { printf "%.0f", n / s }')
+	R_COLD_RATE=$(per_s "$N" "$R_COLD_S")
 	R_RSS_MIB=$(awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }')
 	R_RSS_PER_1K=$(awk -v k="$kb" -v n="$N" \
 	    'BEGIN { printf "%.2f", k / 1024 / n * 1000 }')
@@ -431,15 +439,13 @@ measure_local() {
 	say "cold sync of $N ExternalSecrets with the fake provider"
 	while [ "$i" -lt "$REPEAT" ]; do
 		cold_once "$OUT" fake
-		if [ "$R_LOCAL_S" = - ] || awk -v a="$C_S" \
-		    -v b="$R_LOCAL_S" 'BEGIN { exit !(a < b) }'; then
+		if better "$C_S" "$R_LOCAL_S"; then
 			R_LOCAL_S=$C_S
 			R_LOCAL_SYNCED=$C_SYNCED
 		fi
 		i=$((i + 1))
 	done
-	R_LOCAL_RATE=$(awk -v n="$N" -v s="$R_LOCAL_S" \
-	    'BEGIN { printf "%.0f", n / s }')
+	R_LOCAL_RATE=$(per_s "$N" "$R_LOCAL_S")
 	rm -rf "$OUT"
 }
 
@@ -450,8 +456,7 @@ measure_disk() {
 	cold_once "$DISK_OUT"
 	R_DISK_S=$C_S
 	R_DISK_SYNCED=$C_SYNCED
-	R_DISK_RATE=$(awk -v n="$N" -v s="$C_S" \
-	    'BEGIN { printf "%.0f", n / s }')
+	R_DISK_RATE=$(per_s "$N" "$C_S")
 	rm -rf "$DISK_OUT"
 }
 
@@ -524,13 +529,11 @@ EOF
 	s=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$W/ceiling.out" |
 	    awk '{ printf "%.3f", $1 }')
 	bad=$(sed -n 's/.*bad=\([0-9]*\).*/\1/p' "$W/ceiling.out")
-	if [ "$R_CEIL_S" = - ] || awk -v a="$s" -v b="$R_CEIL_S" \
-	    'BEGIN { exit !(a < b) }'; then
+	if better "$s" "$R_CEIL_S"; then
 		R_CEIL_S=$s
 		R_CEIL_BAD=$bad
 	fi
-	R_CEIL_RATE=$(awk -v n="$R_CEIL_REQS" -v s="$R_CEIL_S" \
-	    'BEGIN { printf "%.0f", n / s }')
+	R_CEIL_RATE=$(per_s "$R_CEIL_REQS" "$R_CEIL_S")
 }
 
 measure_dedup() {
