@@ -54,6 +54,3 @@ EXTRA_DIST += tests/data/manifests/syntax-error.yaml
 EXTRA_DIST += tests/data/manifests/unknown-tag.yaml
 EXTRA_DIST += tests/data/manifests/yaml11-scalars.yaml
 EXTRA_DIST += tests/data/manifests/wrong-types.yaml
-
-# A libFuzzer harness, built by hand with clang (see its header comment).
-EXTRA_DIST += tests/fuzz/fuzz_manifest.c

@@ -1,15 +1,8 @@
 /*
  * libFuzzer harness for the manifest loader and the JSON parser: every
  * input is read as a manifest file and as a JSON text.  Nothing may crash,
- * leak or take unbounded time or memory.  Not part of make check; build it
- * with clang from the source tree (config.h from any build directory):
- *
- *	clang -g -O1 -fsanitize=fuzzer,address,undefined \
- *	    -I$BUILD -Iinclude -Icore tests/fuzz/fuzz_manifest.c \
- *	    core/value.c core/json.c core/yaml.c core/duration.c \
- *	    core/names.c core/manifest.c core/selector.c core/log.c \
- *	    -lyaml -lcrypto -o fuzz_manifest
- *	./fuzz_manifest -max_len=65536 tests/data/manifests
+ * leak or take unbounded time or memory.  `make fuzz` builds it with
+ * libFuzzer; make check replays its corpus.  See tests/fuzz/README.md.
  */
 #include "config.h"
 

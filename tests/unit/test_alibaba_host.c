@@ -439,7 +439,8 @@ h_http_request(const struct xs_store *st, const struct xs_http_request *req,
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		abort();
 	r->status = resp->status;
-	r->len = strlen(resp->body);
+	r->len = resp->len != 0 && resp->len <= sizeof(resp->body) ?
+	    resp->len : strlen(resp->body);
 	r->body = dupmem((uint8_t *)resp->body, r->len);
 	memcpy(r->hname, resp->hname, sizeof(r->hname));
 	memcpy(r->hvalue, resp->hvalue, sizeof(r->hvalue));
@@ -629,7 +630,7 @@ th_init(void)
 	th_http = NULL;
 	th_http_arg = NULL;
 	th_nenv = 0;
-	th_wall = 1796211600000LL;	/* 2026-12-01T10:20:00Z */
+	th_wall = 1796211600000LL;	/* 2026-12-02T11:40:00Z */
 	th_mono = 1000000;
 }
 

@@ -65,6 +65,7 @@ struct th_response {
 	int32_t		 rc;		/* what http_request returns */
 	int		 status;
 	char		 body[8192];
+	size_t		 len;		/* of body; 0: up to its NUL */
 	char		 hname[64], hvalue[256];	/* one header */
 };
 
