@@ -201,7 +201,7 @@ reconcile_next_due(const struct externalsecret *es, int ok, int failures,
 	return now_ms + es->refresh_ms + sched_jitter(key, es->refresh_ms);
 }
 
-/* FNV-1a of "ns/name": ExternalSecret ids and target lock stripes. */
+/* FNV-1a of "ns/name": ExternalSecret ids, and targets' writers. */
 uint64_t
 reconcile_hash_name(const char *ns, const char *name)
 {
@@ -751,6 +751,24 @@ cond_init_mono(pthread_cond_t *c)
 }
 
 /*
+ * The target lock: a deletion, which waits for it alone, goes ahead of
+ * batches not yet started, so that a busy cold sync cannot starve it.
+ */
+static int
+rwlock_init_writers_first(pthread_rwlock_t *l)
+{
+	pthread_rwlockattr_t	 a;
+	int			 rc;
+
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	rc = pthread_rwlock_init(l, &a);
+	pthread_rwlockattr_destroy(&a);
+	return rc;
+}
+
+/*
  * Creates an idle reconciler; cfg is copied, the objects it points to are
  * borrowed and must outlive it.  NULL with a message in err.
  */
@@ -781,15 +799,13 @@ reconcile_new(const struct reconcile_config *cfg, char *err, size_t errlen)
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_mutex_init(&r->fetch_lock, NULL);
 	pthread_mutex_init(&r->status_file_lock, NULL);
-	pthread_mutex_init(&r->target_lock, NULL);
 	pthread_mutex_init(&r->write_lock, NULL);
-	r->wq_tail = &r->wq_head;
 	if (cond_init_mono(&r->sched_cond) != 0 ||
 	    cond_init_mono(&r->work_cond) != 0 ||
 	    cond_init_mono(&r->done_cond) != 0 ||
 	    cond_init_mono(&r->fetch_cond) != 0 ||
-	    cond_init_mono(&r->write_cond) != 0 ||
-	    cond_init_mono(&r->write_space) != 0) {
+	    cond_init_mono(&r->write_space) != 0 ||
+	    rwlock_init_writers_first(&r->target_lock) != 0) {
 		snprintf(err, errlen, "reconciler: cannot create condition "
 		    "variables");
 		reconcile_free(r);
@@ -1219,7 +1235,7 @@ threads_start(struct reconciler *r)
 		return -1;
 	r->stopping = 0;
 	if (reconcile_writer_start(r) == -1) {
-		log_warnx("reconciler: cannot start the writer");
+		log_warnx("reconciler: cannot start the writers");
 		free(r->workers);
 		r->workers = NULL;
 		return -1;
@@ -1267,7 +1283,7 @@ threads_stop(struct reconciler *r)
 	for (i = 0; i < r->nworkers; i++)
 		pthread_join(r->workers[i], NULL);
 	pthread_join(r->sched_thread, NULL);
-	reconcile_writer_stop(r);	/* after the writes it was handed */
+	reconcile_writer_stop(r);	/* after the writes they were handed */
 	free(r->workers);
 	r->workers = NULL;
 	r->nworkers = 0;
@@ -1649,9 +1665,8 @@ reconcile_free(struct reconciler *r)
 	pthread_mutex_destroy(&r->lock);
 	pthread_mutex_destroy(&r->fetch_lock);
 	pthread_mutex_destroy(&r->status_file_lock);
-	pthread_mutex_destroy(&r->target_lock);
+	pthread_rwlock_destroy(&r->target_lock);
 	pthread_mutex_destroy(&r->write_lock);
-	pthread_cond_destroy(&r->write_cond);
 	pthread_cond_destroy(&r->write_space);
 	pthread_cond_destroy(&r->sched_cond);
 	pthread_cond_destroy(&r->work_cond);

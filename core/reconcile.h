@@ -22,6 +22,7 @@ struct reconcile_config {
 	const char		*status_file;	/* NULL: none */
 	const char		*controller;	/* class; NULL: default */
 	int			 concurrency;	/* workers; > 0 */
+	int			 writers;	/* 0: one a CPU, up to 4 */
 	const char		*metrics_addr;	/* "127.0.0.1:9464"; NULL: off */
 	int			 progress;	/* --once progress on stderr */
 };

@@ -5,11 +5,12 @@
  * Locking: r->lock guards the object table, the schedule, the work queue,
  * the store generations' reference counts and client states, the status
  * fields and the counters.  r->fetch_lock guards the table of shared
- * fetches.  r->write_lock guards the writer's queue.  r->target_lock
- * serialises changes to the output tree: the writer holds it for a batch,
- * a deletion for one target.  r->lock is never held while waiting for the
- * others, and no lock but r->target_lock is held across a write; none is
- * held across a provider call or a sleep.
+ * fetches.  r->write_lock guards the writers' queues.  r->target_lock
+ * keeps writes and deletions of the output tree apart: each writer holds
+ * it shared for a batch (the writers write different targets), a deletion
+ * holds it alone for one target.  r->lock is never held while waiting for
+ * the others, and no lock but r->target_lock is held across a write; none
+ * is held across a provider call or a sleep.
  */
 #ifndef XS_RECONCILE_INT_H
 #define XS_RECONCILE_INT_H
@@ -26,7 +27,8 @@
 #include "sched.h"
 #include "status.h"
 
-#define WRITE_QUEUE_MAX		512	/* syncs waiting for the writer */
+#define WRITE_QUEUE_MAX		512	/* syncs waiting for the writers */
+#define WRITERS_MAX		4	/* writer threads, at most */
 #define WRITE_BATCH_MAX		128	/* writes made durable together */
 #define BACKOFF_BASE_MS		5000	/* first retry of a failing sync */
 #define AUTH_RETRY_BASE_MS	5000	/* first retry of a failing auth */
@@ -216,21 +218,31 @@ struct reconciler {
 	uint64_t	 rl_waits;
 	uint64_t	*api_calls;	/* [provider][CALL_N][ok, error] */
 
-	/* The writer (reconcile_write.c). */
-	pthread_mutex_t	 target_lock;
+	/* The writers (reconcile_write.c). */
+	pthread_rwlock_t target_lock;
 	pthread_mutex_t	 write_lock;
-	pthread_cond_t	 write_cond;	/* the writer waits for work */
 	pthread_cond_t	 write_space;	/* workers wait for room */
-	struct rc_write	*wq_head;
-	struct rc_write	**wq_tail;
-	size_t		 wq_len;
+	struct rc_writer *writers;	/* nwriters of them, running */
+	int		 nwriters;
+	size_t		 wq_len;	/* queued, all writers together */
 	int		 write_stop;
-	int		 writer_running;
-	pthread_t	 writer;
 	uint64_t	 write_batches;	/* counters for metrics */
 	uint64_t	 writes;
 
 	struct metrics	*metrics;
+};
+
+/*
+ * One writer thread and its queue.  A target always goes to the same
+ * writer, so that its writes keep their order.
+ */
+struct rc_writer {
+	struct reconciler *r;
+	pthread_t	 thread;
+	pthread_cond_t	 work;		/* the writer waits for work */
+	struct rc_write	*head;
+	struct rc_write	**tail;
+	size_t		 len;
 };
 
 /* The target data being assembled: keys malloc'ed, values secure. */
@@ -248,7 +260,7 @@ struct rc_job {
 	struct rc_set	*set;		/* a reference, for es */
 	struct rc_store	*gen;		/* a reference, or NULL */
 	int		 aborted;	/* stopping: no outcome */
-	int		 handed;	/* the writer owns it now */
+	int		 handed;	/* a writer owns it now */
 	int		 skipped;
 	int		 ready;
 	const char	*reason;

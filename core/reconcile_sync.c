@@ -386,9 +386,9 @@ reconcile_sync(struct rc_job *job)
 			goto out;
 
 	if (es->deletion == DELETE_DELETE && d.n == 0) {
-		pthread_mutex_lock(&job->r->target_lock);
+		pthread_rwlock_wrlock(&job->r->target_lock);
 		delete_owned(job);
-		pthread_mutex_unlock(&job->r->target_lock);
+		pthread_rwlock_unlock(&job->r->target_lock);
 		goto out;
 	}
 	if (es->deletion == DELETE_DELETE && missing > 0) {
@@ -420,7 +420,7 @@ reconcile_remove_target(struct reconciler *r, const char *ns,
 	if (creation != CREATE_OWNER)
 		return;
 	reconcile_owner_name(ns, name, me, sizeof(me));
-	pthread_mutex_lock(&r->target_lock);
+	pthread_rwlock_wrlock(&r->target_lock);
 	if (target_owner(r->cfg.targets, ns, target, owner, sizeof(owner),
 	    &ocreation) == TARGET_OK && strcmp(owner, me) == 0 &&
 	    ocreation == CREATE_OWNER) {
@@ -432,5 +432,5 @@ reconcile_remove_target(struct reconciler *r, const char *ns,
 			log_info("externalsecret %s: gone, target %s/%s "
 			    "deleted (creationPolicy Owner)", me, ns, target);
 	}
-	pthread_mutex_unlock(&r->target_lock);
+	pthread_rwlock_unlock(&r->target_lock);
 }

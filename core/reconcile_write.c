@@ -1,29 +1,35 @@
 /*
- * The writer: one thread that makes every target write, in batches.
+ * The writers: a few threads that make every target write, in batches.
  *
  * A worker that has fetched a sync's data hands it over
- * (reconcile_write_submit) and goes on to its next fetch.  The writer takes
- * what is queued, at most WRITE_BATCH_MAX writes and never two of one
- * target, stages each in a target batch, commits the batch (two syncfs(2)
- * calls however many writes it holds: see core/target.c) and completes the
- * jobs under one hold of r->lock.  Batches grow with the load, so the cost
- * of durability per target falls as the load rises, and an idle writer
- * costs nothing.
+ * (reconcile_write_submit) and goes on to its next fetch.  Each target
+ * belongs to one writer, chosen by a hash of its namespace and name, so
+ * that its writes keep their order and a merge sees every earlier write of
+ * its target.  There is a writer for each CPU, up to WRITERS_MAX: creating
+ * a target's entries costs the kernel more than anything else the daemon
+ * does, and one thread would leave the other CPUs idle on a disk.
  *
- * The writer holds r->target_lock while it stages and commits a batch;
- * deletions of targets take it too, so that writes and deletions of the
- * output tree never interleave.  A merge reads its target at stage time,
- * under that lock, so it sees every earlier write.
+ * A writer takes what is queued for it, at most WRITE_BATCH_MAX writes and
+ * never two of one target, stages each in a target batch, commits the
+ * batch (two syncfs(2) calls however many writes it holds: see
+ * core/target.c) and completes the jobs under one hold of r->lock.
+ * Batches grow with the load, so the cost of durability per target falls
+ * as the load rises, and an idle writer costs nothing.
  *
- * The queue is bounded (WRITE_QUEUE_MAX): a worker that finds it full
- * waits.  That bounds the fetched secret data held in memory when the disk
- * is slower than the provider.
+ * A writer holds r->target_lock shared while it stages and commits a
+ * batch; a deletion of a target holds it alone, so that writes and
+ * deletions of the output tree never interleave.
+ *
+ * The queues are bounded (WRITE_QUEUE_MAX in all): a worker that finds
+ * its writer's queue full waits.  That bounds the fetched secret data held
+ * in memory when the disk is slower than the provider.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "manifest.h"
@@ -242,7 +248,7 @@ complete(struct target_batch *b, struct rc_write *w)
 
 /*
  * Writes a batch of n syncs (a list through next) and finishes their jobs;
- * frees them.  Takes r->target_lock for the writes.
+ * frees them.  Holds r->target_lock shared for the writes.
  */
 static void
 write_batch(struct reconciler *r, struct rc_write *list, size_t n)
@@ -253,7 +259,7 @@ write_batch(struct reconciler *r, struct rc_write *list, size_t n)
 	size_t			 i;
 
 	jobs = calloc(n, sizeof(*jobs));
-	pthread_mutex_lock(&r->target_lock);
+	pthread_rwlock_rdlock(&r->target_lock);
 	if ((b = target_batch_new(r->cfg.targets)) == NULL) {
 		for (w = list; w != NULL; w = w->next)
 			reconcile_job_fail(&w->job, REASON_SYNC_ERROR,
@@ -274,7 +280,7 @@ write_batch(struct reconciler *r, struct rc_write *list, size_t n)
 				complete(b, w);
 		target_batch_free(b);
 	}
-	pthread_mutex_unlock(&r->target_lock);
+	pthread_rwlock_unlock(&r->target_lock);
 
 	if (jobs != NULL) {
 		for (i = 0, w = list; w != NULL; w = w->next)
@@ -311,29 +317,38 @@ same_target(const struct rc_write *list, const struct rc_write *w)
 	return 0;
 }
 
+/* The most syncs one writer's queue holds. */
+static size_t
+queue_max(const struct reconciler *r)
+{
+	return WRITE_QUEUE_MAX / (size_t)r->nwriters;
+}
+
 /*
- * Takes the next batch off the queue: at most WRITE_BATCH_MAX writes, in
+ * Takes the next batch off w's queue: at most WRITE_BATCH_MAX writes, in
  * order, up to the first that would write a target the batch already
  * writes.  Called with r->write_lock held; *n gets the count.
  */
 static struct rc_write *
-take_batch(struct reconciler *r, size_t *n)
+take_batch(struct rc_writer *w, size_t *n)
 {
-	struct rc_write	*list = NULL, **tail = &list, *w;
+	struct reconciler	*r = w->r;
+	struct rc_write		*list = NULL, **tail = &list, *x;
 
 	*n = 0;
-	while ((w = r->wq_head) != NULL && *n < WRITE_BATCH_MAX) {
-		if (*n > 0 && same_target(list, w))
+	while ((x = w->head) != NULL && *n < WRITE_BATCH_MAX) {
+		if (*n > 0 && same_target(list, x))
 			break;
-		r->wq_head = w->next;
+		w->head = x->next;
+		w->len--;
 		__atomic_sub_fetch(&r->wq_len, 1, __ATOMIC_RELAXED);
-		w->next = NULL;
-		*tail = w;
-		tail = &w->next;
+		x->next = NULL;
+		*tail = x;
+		tail = &x->next;
 		(*n)++;
 	}
-	if (r->wq_head == NULL)
-		r->wq_tail = &r->wq_head;
+	if (w->head == NULL)
+		w->tail = &w->head;
 	pthread_cond_broadcast(&r->write_space);
 	return list;
 }
@@ -341,17 +356,18 @@ take_batch(struct reconciler *r, size_t *n)
 static void *
 writer_main(void *arg)
 {
-	struct reconciler	*r = arg;
+	struct rc_writer	*w = arg;
+	struct reconciler	*r = w->r;
 	struct rc_write		*list;
 	size_t			 n;
 
 	pthread_mutex_lock(&r->write_lock);
 	for (;;) {
-		while (r->wq_head == NULL && !r->write_stop)
-			pthread_cond_wait(&r->write_cond, &r->write_lock);
-		if (r->wq_head == NULL)
+		while (w->head == NULL && !r->write_stop)
+			pthread_cond_wait(&w->work, &r->write_lock);
+		if (w->head == NULL)
 			break;		/* stopping, and everything written */
-		list = take_batch(r, &n);
+		list = take_batch(w, &n);
 		__atomic_add_fetch(&r->write_batches, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&r->writes, n, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&r->write_lock);
@@ -362,46 +378,101 @@ writer_main(void *arg)
 	return NULL;
 }
 
-/* Starts the writer thread.  0 or -1. */
+/* How many writers: as configured, else one a CPU; 1 to WRITERS_MAX. */
+static int
+writers_wanted(const struct reconciler *r)
+{
+	long	n = r->cfg.writers;
+
+	if (n <= 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > WRITERS_MAX ? WRITERS_MAX : (int)n;
+}
+
+/* Stops the first n writers of r->writers and frees the array. */
+static void
+writers_join(struct reconciler *r, int n)
+{
+	int	i;
+
+	pthread_mutex_lock(&r->write_lock);
+	r->write_stop = 1;
+	for (i = 0; i < n; i++)
+		pthread_cond_signal(&r->writers[i].work);
+	pthread_mutex_unlock(&r->write_lock);
+	for (i = 0; i < n; i++) {
+		pthread_join(r->writers[i].thread, NULL);
+		pthread_cond_destroy(&r->writers[i].work);
+	}
+	free(r->writers);
+	r->writers = NULL;
+}
+
+/* Starts the writer threads.  0 or -1. */
 int
 reconcile_writer_start(struct reconciler *r)
 {
-	pthread_mutex_lock(&r->write_lock);
-	r->write_stop = 0;
-	pthread_mutex_unlock(&r->write_lock);
-	if (pthread_create(&r->writer, NULL, writer_main, r) != 0)
+	struct rc_writer	*w;
+	int			 i, n = writers_wanted(r);
+
+	if ((r->writers = calloc((size_t)n, sizeof(*r->writers))) == NULL)
 		return -1;
-	r->writer_running = 1;
+	r->write_stop = 0;
+	for (i = 0; i < n; i++) {
+		w = &r->writers[i];
+		w->r = r;
+		w->tail = &w->head;
+		if (pthread_cond_init(&w->work, NULL) != 0)
+			break;
+		if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+			pthread_cond_destroy(&w->work);
+			break;
+		}
+	}
+	if (i < n) {
+		writers_join(r, i);
+		return -1;
+	}
+	pthread_mutex_lock(&r->write_lock);
+	r->nwriters = n;
+	pthread_mutex_unlock(&r->write_lock);
 	return 0;
 }
 
 /*
- * Stops the writer once it has written everything queued.  Call after the
- * workers have stopped, so that nothing more is queued.
+ * Stops the writers once they have written everything queued.  Call after
+ * the workers have stopped, so that nothing more is queued.
  */
 void
 reconcile_writer_stop(struct reconciler *r)
 {
-	if (!r->writer_running)
+	int	n = r->nwriters;
+
+	if (n == 0)
 		return;
-	pthread_mutex_lock(&r->write_lock);
-	r->write_stop = 1;
-	pthread_cond_signal(&r->write_cond);
-	pthread_mutex_unlock(&r->write_lock);
-	pthread_join(r->writer, NULL);
-	r->writer_running = 0;
+	r->nwriters = 0;
+	writers_join(r, n);
+}
+
+/* The writer of the target ns/name. */
+static struct rc_writer *
+writer_of(struct reconciler *r, const char *ns, const char *name)
+{
+	return &r->writers[reconcile_hash_name(ns, name) %
+	    (uint64_t)r->nwriters];
 }
 
 /*
- * Hands job and its data d (taken: d is left empty) to the writer, which
- * completes the job; sets job->handed.  Waits while the queue is full.
- * Without a running writer (a caller that syncs on its own thread), the
- * write is made and the job finished here.
+ * Hands job and its data d (taken: d is left empty) to its target's
+ * writer, which completes the job; sets job->handed.  Waits while that
+ * writer's queue is full.  Without running writers (a caller that syncs on
+ * its own thread), the write is made and the job finished here.
  */
 void
 reconcile_write_submit(struct rc_job *job, struct rc_data *d)
 {
 	struct reconciler	*r = job->r;
+	struct rc_writer	*wr;
 	struct rc_write		*w;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
@@ -414,18 +485,20 @@ reconcile_write_submit(struct rc_job *job, struct rc_data *d)
 	w->data = *d;
 	memset(d, 0, sizeof(*d));
 	job->handed = 1;
-	if (!r->writer_running) {
+	if (r->nwriters == 0) {
 		__atomic_add_fetch(&r->write_batches, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&r->writes, 1, __ATOMIC_RELAXED);
 		write_batch(r, w, 1);
 		return;
 	}
+	wr = writer_of(r, job->es->ns, job->es->target_name);
 	pthread_mutex_lock(&r->write_lock);
-	while (r->wq_len >= WRITE_QUEUE_MAX)
+	while (wr->len >= queue_max(r))
 		pthread_cond_wait(&r->write_space, &r->write_lock);
-	*r->wq_tail = w;
-	r->wq_tail = &w->next;
+	*wr->tail = w;
+	wr->tail = &w->next;
+	wr->len++;
 	__atomic_add_fetch(&r->wq_len, 1, __ATOMIC_RELAXED);
-	pthread_cond_signal(&r->write_cond);
+	pthread_cond_signal(&wr->work);
 	pthread_mutex_unlock(&r->write_lock);
 }

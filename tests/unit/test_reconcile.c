@@ -391,7 +391,8 @@ load(const char *yaml)
  * an earlier fixture used) to play a restart.
  */
 static void
-fx_open_at(struct fixture *fx, int concurrency, const char *out)
+fx_open_at(struct fixture *fx, int concurrency, const char *out,
+    int writers)
 {
 	struct reconcile_config	 cfg;
 	char			 err[256];
@@ -414,6 +415,7 @@ fx_open_at(struct fixture *fx, int concurrency, const char *out)
 	cfg.targets = fx->root;
 	cfg.status_file = fx->status;
 	cfg.concurrency = concurrency;
+	cfg.writers = writers;
 	if ((fx->r = reconcile_new(&cfg, err, sizeof(err))) == NULL) {
 		printf("Bail out! %s\n", err);
 		exit(1);
@@ -423,7 +425,13 @@ fx_open_at(struct fixture *fx, int concurrency, const char *out)
 static void
 fx_open(struct fixture *fx, int concurrency)
 {
-	fx_open_at(fx, concurrency, NULL);
+	fx_open_at(fx, concurrency, NULL, 0);
+}
+
+static void
+fx_open_writers(struct fixture *fx, int concurrency, int writers)
+{
+	fx_open_at(fx, concurrency, NULL, writers);
 }
 
 static void
@@ -651,7 +659,7 @@ test_refresh_policies(void)
 
 	/* A restart finds the target it created. */
 	snprintf(dir, sizeof(dir), "%s", fx.out);
-	fx_open_at(&fx, 1, dir);
+	fx_open_at(&fx, 1, dir, 0);
 	is_int(once(&fx, y), 0, "CreatedOnce: ready after a restart");
 	is_int(tp_calls("co"), 1, "CreatedOnce: no call after a restart");
 	fx_close(&fx);
@@ -844,7 +852,7 @@ test_removals(void)
 
 	/* A restart without "own": its Owner target is swept. */
 	snprintf(dir, sizeof(dir), "%s", fx.out);
-	fx_open_at(&fx, 1, dir);
+	fx_open_at(&fx, 1, dir, 0);
 	free(y);
 	y = cat(z, "---\nkind: [broken\n");
 	reconcile_apply(fx.r, load(y));
@@ -1414,6 +1422,47 @@ test_group_commit(void)
 	pthread_mutex_unlock(&sf_mu);
 	ok(calls >= 2 && calls <= 10, "writer: 200 targets made durable "
 	    "with %d syncfs calls", calls);
+	fx_close(&fx);
+	free(y);
+}
+
+/*
+ * Several writers: each target belongs to one of them, so that merges of
+ * many ExternalSecrets into one target, all in flight at once, keep every
+ * key.  Writers chosen by anything but the target would lose some.
+ */
+static void
+test_writers(void)
+{
+	struct fixture	 fx;
+	char		*y, *z, name[32], data[160];
+	int		 i, found = 0;
+
+	tp_reset();
+	tp_set("k", "v", XS_OK);
+	fx_open_writers(&fx, 8, 4);
+	y = cat(STORE, "");
+	for (i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "m%d", i);
+		snprintf(data, sizeof(data), "  target: {name: shared, "
+		    "creationPolicy: CreateOrMerge}\n  data:\n"
+		    "  - secretKey: k%d\n    remoteRef: {key: k}\n", i);
+		z = cat(y, es_doc("default", name, NULL, data));
+		free(y);
+		y = z;
+		snprintf(name, sizeof(name), "own%d", i);
+		z = cat(y, es_doc("default", name, NULL, DATA1("k")));
+		free(y);
+		y = z;
+	}
+	is_int(once(&fx, y), 0, "writers: 120 synced by 4 writers");
+	is_int(tkeys(&fx, "default", "shared"), 60,
+	    "writers: 60 merges into one target keep every key");
+	for (i = 0; i < 60; i++) {
+		snprintf(name, sizeof(name), "own%d", i);
+		found += tval(&fx, "default", name, "v") != NULL;
+	}
+	is_int(found, 60, "writers: every other target written");
 	fx_close(&fx);
 	free(y);
 }
@@ -2010,6 +2059,7 @@ main(void)
 	test_dedup();
 	test_fetch_release();
 	test_group_commit();
+	test_writers();
 	test_memory_flat();
 	test_retry_settings();
 	test_shared_age();
