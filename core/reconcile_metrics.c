@@ -176,11 +176,11 @@ render_own(struct mbuf *b, struct reconciler *r)
 	    "Provider calls that waited for the store's rate limit",
 	    &r->rl_waits);
 	family(b, "xsecrets_write_queue_depth", "gauge",
-	    "Synced data waiting for the target writer");
+	    "Synced data waiting for the target writers");
 	mbuf_printf(b, "xsecrets_write_queue_depth %zu\n",
 	    __atomic_load_n(&r->wq_len, __ATOMIC_RELAXED));
 	counter(b, "xsecrets_target_writes_total",
-	    "Target writes the writer made or tried", &r->writes);
+	    "Target writes the writers made or tried", &r->writes);
 	counter(b, "xsecrets_target_write_batches_total",
 	    "Batches of target writes made durable together",
 	    &r->write_batches);
