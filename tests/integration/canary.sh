@@ -86,4 +86,37 @@ nok "no canary in argv" grep -q "$CANARY" "/proc/$daemon_pid/cmdline"
 nok "no canary in the environment" grep -q "$CANARY" "/proc/$daemon_pid/environ"
 stop_daemon TERM
 
+# A crash leaves no core file to read secrets from: the daemon makes itself
+# non-dumpable and sets its core limit to 0.  A control process, crashed
+# the same way in the same directory, must leave one; when it does not, the
+# system writes no core files here and the check would prove nothing.
+C=$T/cores
+mkdir -p "$C"
+crash() {
+	(cd "$C" && ulimit -c unlimited && exec "$@") >/dev/null 2>&1 &
+	crash_pid=$!
+	sleep 1
+	kill -SEGV "$crash_pid"
+	{ wait "$crash_pid"; } 2>/dev/null
+}
+has_core() {
+	ls "$C" | grep -q '^core'
+}
+control_dumps() {
+	[ "$(cat /proc/sys/kernel/core_pattern 2>/dev/null)" = core ] &&
+	    (ulimit -c unlimited) 2>/dev/null || return 1
+	crash sleep 30
+	has_core
+}
+if control_dumps; then
+	rm -f "$C"/core*
+	rm -rf "$OUT"
+	crash "$XSECRETSD" --manifests "$M" --output-dir "$OUT" \
+	    --provider-dir "$P"
+	ok "the crashed daemon had synced" test -f "$OUT/default/ok/deep"
+	nok "a crashed daemon leaves no core file" has_core
+else
+	skip "this system writes no core file for a crashed process"
+fi
+
 done_testing
