@@ -764,7 +764,9 @@ host_init(const struct host_config *cfg)
 {
 	if (host_ready)
 		return &host_table;
-	if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
+	/* libcurl's receive buffers hold responses: zeroed when freed. */
+	if (curl_global_init_mem(CURL_GLOBAL_ALL, malloc, xs_zfree,
+	    xs_zrealloc, strdup, calloc) != CURLE_OK)
 		fatalx("host: libcurl initialisation failed");
 	config_copy(cfg);
 	http_init(&host_cfg);

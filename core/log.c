@@ -15,6 +15,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,6 +208,67 @@ xs_cleanse(void *p, size_t len)
 {
 	if (p != NULL && len > 0)
 		OPENSSL_cleanse(p, len);
+}
+
+void
+xs_zfree(void *p)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+void *
+xs_zrealloc(void *p, size_t len)
+{
+	void	*q;
+	size_t	 old;
+
+	if (p == NULL)
+		return malloc(len != 0 ? len : 1);
+	if ((q = malloc(len != 0 ? len : 1)) == NULL)
+		return NULL;
+	old = malloc_usable_size(p);
+	memcpy(q, p, old < len ? old : len);
+	xs_zfree(p);
+	return q;
+}
+
+static void *
+ossl_malloc(size_t len, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return malloc(len);
+}
+
+static void *
+ossl_realloc(void *p, size_t len, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return xs_zrealloc(p, len);
+}
+
+static void
+ossl_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	xs_zfree(p);
+}
+
+/*
+ * OpenSSL frees TLS record buffers, which held the decrypted responses
+ * (secret values), without cleansing them; with these functions every
+ * block it frees is zeroed.
+ */
+int
+xs_zero_library_heaps(void)
+{
+	return CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc,
+	    ossl_free) == 1 ? 0 : -1;
 }
 
 char *

@@ -44,6 +44,20 @@ void	 xs_secure_free(void *p);
 void	 xs_cleanse(void *p, size_t len);
 char	*xs_secure_strndup(const char *s, size_t len);
 
+/*
+ * Heap blocks of libraries that may hold pieces of secrets (libcurl,
+ * OpenSSL, libyaml): xs_zfree zeroes the whole block before freeing it;
+ * xs_zrealloc always moves, and zeroes and frees the old block.  Blocks
+ * come from malloc.  See xs_zero_library_heaps.
+ */
+void	 xs_zfree(void *p);
+void	*xs_zrealloc(void *p, size_t len);
+/*
+ * Makes OpenSSL allocate through the above; call first thing in main,
+ * before anything uses OpenSSL.  0, or -1 when it was too late.
+ */
+int	 xs_zero_library_heaps(void);
+
 /* Allocation that cannot fail at start-up: fatal on failure. */
 void	*xmalloc(size_t len);
 void	*xcalloc(size_t n, size_t len);

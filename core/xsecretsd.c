@@ -486,14 +486,19 @@ main(int argc, char *argv[])
 	const struct xs_host	*host;
 	sigset_t		 sigs;
 	char			 err[512], maddr[64];
-	int			 sfd, status;
+	int			 sfd, status, zeroed;
 
+	/* Before anything allocates through OpenSSL. */
+	zeroed = xs_zero_library_heaps();
 	if (parse_options(argc, argv, &o) == -1) {
 		free(o.allow);
 		return 2;
 	}
 	log_init(o.log_level, o.log_format);
 	harden();
+	if (zeroed == -1)
+		log_warnx("OpenSSL's freed memory will not be zeroed: it "
+		    "allocated before main");
 #ifdef __GLIBC__
 	/*
 	 * glibc gives each thread its own malloc arena, up to eight a CPU.

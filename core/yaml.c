@@ -35,7 +35,6 @@
  */
 #include "config.h"
 
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,17 +72,9 @@ void *
 yaml_realloc(void *ptr, size_t size)
 {
 	void	*p;
-	size_t	 old;
 
-	if (ptr == NULL)
-		return yaml_malloc(size);
-	if ((p = malloc(size != 0 ? size : 1)) == NULL)
-		return NULL;
-	old = malloc_usable_size(ptr);
-	memcpy(p, ptr, old < size ? old : size);
-	xs_cleanse(ptr, old);
-	free(ptr);
-	__atomic_add_fetch(&yaml_reallocs, 1, __ATOMIC_RELAXED);
+	if ((p = xs_zrealloc(ptr, size)) != NULL && ptr != NULL)
+		__atomic_add_fetch(&yaml_reallocs, 1, __ATOMIC_RELAXED);
 	return p;
 }
 
@@ -92,8 +83,7 @@ yaml_free(void *ptr)
 {
 	if (ptr == NULL)
 		return;
-	xs_cleanse(ptr, malloc_usable_size(ptr));
-	free(ptr);
+	xs_zfree(ptr);
 	__atomic_add_fetch(&yaml_frees, 1, __ATOMIC_RELAXED);
 }
 

@@ -17,3 +17,10 @@ integration_tests = \
 	tests/integration/reload.sh
 
 TESTS += $(integration_tests)
+
+# A test allocator the scenarios preload into the daemon (check_remnants in
+# tests/integration/lib.sh).
+check_LTLIBRARIES += tests/integration/remnants.la
+tests_integration_remnants_la_SOURCES = tests/integration/remnants.c
+tests_integration_remnants_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath /nowhere

@@ -136,6 +136,13 @@ done
 is "$(emu_count AssumeRoleWithOIDC)" 1 \
     "one STS exchange serves both RRSA ExternalSecrets"
 
+# The heap: responses pass through libcurl's and OpenSSL's buffers, which
+# must be zeroed when freed, like ours.  kms-rrsa is a store's name.
+check_remnants "$CANARY" kms-rrsa --manifests "$M" \
+    --output-dir "$T/out-remnants" --provider-dir "$P" \
+    --allow-endpoint "https://127.0.0.1:*" --ca-file "$T/certs/ca.pem" \
+    --once
+
 # Rotation: a new version becomes ACSCurrent.
 emu PUT "/_emu/secret?name=app-password" \
     "{\"id\":\"v3\",\"data\":\"rot-$CANARY\"}" >/dev/null

@@ -78,6 +78,11 @@ unlike "$T/stderr" "$CANARY" "no canary in the debug log"
 unlike "$T/stdout" "$CANARY" "no canary in the table"
 unlike "$T/status.json" "$CANARY" "no canary in the status file"
 
+# The heap: every block freed after holding a secret was zeroed first.
+check_remnants "$CANARY" badextract --manifests "$M" \
+    --output-dir "$T/out-remnants" --provider-dir "$P" --log-level debug \
+    --once
+
 # Daemon mode: argv and environment are what we passed, nothing more.
 start_daemon --manifests "$M" --output-dir "$OUT" --provider-dir "$P"
 ok "the daemon starts" wait_for 10 test -d "/proc/$daemon_pid"

@@ -132,6 +132,43 @@ xs() {
 	rc=$?
 }
 
+# remnants_lib: the test allocator (tests/integration/remnants.c), when it
+# can be preloaded: built, and the daemon not under AddressSanitizer, which
+# brings its own allocator.
+remnants_lib() {
+	lib=$top_builddir/tests/integration/.libs/remnants.so
+	[ -f "$lib" ] || return 1
+	ldd "$XSECRETSD" 2>/dev/null | grep -q libasan && return 1
+	echo "$lib"
+}
+
+# check_remnants CANARY CONTROL ARGS...: runs the daemon (ARGS, with --once)
+# twice with the test allocator: every freed block must be clear of CANARY,
+# a secret; the control run looks for CONTROL, a string the daemon keeps
+# but does not zero (an object's name), and must find it, or the allocator
+# was not in place.  Three results, or three skips.
+check_remnants() {
+	canary=$1
+	control=$2
+	shift 2
+	if ! rlib=$(remnants_lib); then
+		skip "the test allocator needs a build without ASan"
+		skip "the test allocator needs a build without ASan"
+		skip "the test allocator needs a build without ASan"
+		return 0
+	fi
+	XS_TEST_CANARY=$canary XS_TEST_REMNANTS_FD=3 LD_PRELOAD=$rlib \
+	    "$XSECRETSD" "$@" >"$T/stdout" 2>"$T/stderr" 3>"$T/remnants"
+	like "$T/stdout" 'SecretSynced' "test allocator: the daemon syncs"
+	is "$(grep -c '^remnant' "$T/remnants")" 0 \
+	    "no freed block holds a secret"
+	sed -n '1,40s/^/#   /p' "$T/remnants"
+	XS_TEST_CANARY=$control XS_TEST_REMNANTS_FD=3 LD_PRELOAD=$rlib \
+	    "$XSECRETSD" "$@" >"$T/stdout" 2>"$T/stderr" 3>"$T/remnants"
+	ok "control: the allocator sees what is freed unzeroed" \
+	    grep -q '^remnant' "$T/remnants"
+}
+
 # start_daemon ARGS...: runs the daemon in the background, log in $T/log.
 start_daemon() {
 	"$XSECRETSD" "$@" >"$T/daemon.out" 2>>"$T/log" &
