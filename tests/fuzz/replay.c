@@ -49,6 +49,18 @@ slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* The last two components of path, to name it in TAP lines. */
+static const char *
+shown(const char *path)
+{
+	const char	*p = path + strlen(path);
+	int		 slashes = 0;
+
+	while (p > path && (p[-1] != '/' || ++slashes < 2))
+		p--;
+	return p;
+}
+
 static int
 replay_file(const char *path)
 {
@@ -62,7 +74,7 @@ replay_file(const char *path)
 	}
 	LLVMFuzzerTestOneInput(buf, len);
 	free(buf);
-	printf("ok %d - %s\n", ++ntests, path);
+	printf("ok %d - %s\n", ++ntests, shown(path));
 	fflush(stdout);
 	return 0;
 }
