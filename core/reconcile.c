@@ -807,7 +807,7 @@ reconcile_new(const struct reconcile_config *cfg, char *err, size_t errlen)
 	    cond_init_mono(&r->write_space) != 0 ||
 	    rwlock_init_writers_first(&r->target_lock) != 0) {
 		snprintf(err, errlen, "reconciler: cannot create condition "
-		    "variables");
+		    "variables or the target lock");
 		reconcile_free(r);
 		return NULL;
 	}

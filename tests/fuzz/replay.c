@@ -61,6 +61,7 @@ shown(const char *path)
 	return p;
 }
 
+/* Runs the harness over one file; 1 when it could not be read. */
 static int
 replay_file(const char *path)
 {
@@ -79,6 +80,7 @@ replay_file(const char *path)
 	return 0;
 }
 
+/* scandir's filter: no dot files (nor . and ..). */
 static int
 skip_dot(const struct dirent *e)
 {
@@ -106,6 +108,7 @@ replay_dir(const char *dir)
 	return bad;
 }
 
+/* A file, or every file under a directory; the number unreadable. */
 static int
 replay(const char *path)
 {

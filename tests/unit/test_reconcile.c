@@ -574,6 +574,16 @@ cat(const char *a, const char *b)
 	return s;
 }
 
+/* Appends doc to the manifest text *y (reallocated). */
+static void
+append(char **y, const char *doc)
+{
+	char	*z = cat(*y, doc);
+
+	free(*y);
+	*y = z;
+}
+
 static int
 once(struct fixture *fx, const char *yaml)
 {
@@ -1191,7 +1201,7 @@ test_controller_class(void)
 static char *
 many(int nes, int nkeys, const char *store_doc)
 {
-	char	*y, *z, data[128], name[32];
+	char	*y, data[128], name[32];
 	int	 i;
 
 	y = cat(store_doc, "");
@@ -1199,9 +1209,7 @@ many(int nes, int nkeys, const char *store_doc)
 		snprintf(name, sizeof(name), "es%d", i);
 		snprintf(data, sizeof(data), "  data:\n  - secretKey: v\n"
 		    "    remoteRef: {key: key%d}\n", i % nkeys);
-		z = cat(y, es_doc("default", name, NULL, data));
-		free(y);
-		y = z;
+		append(&y, es_doc("default", name, NULL, data));
 	}
 	return y;
 }
@@ -1435,7 +1443,7 @@ static void
 test_writers(void)
 {
 	struct fixture	 fx;
-	char		*y, *z, name[32], data[160];
+	char		*y, name[32], data[160];
 	int		 i, found = 0;
 
 	tp_reset();
@@ -1447,13 +1455,9 @@ test_writers(void)
 		snprintf(data, sizeof(data), "  target: {name: shared, "
 		    "creationPolicy: CreateOrMerge}\n  data:\n"
 		    "  - secretKey: k%d\n    remoteRef: {key: k}\n", i);
-		z = cat(y, es_doc("default", name, NULL, data));
-		free(y);
-		y = z;
+		append(&y, es_doc("default", name, NULL, data));
 		snprintf(name, sizeof(name), "own%d", i);
-		z = cat(y, es_doc("default", name, NULL, DATA1("k")));
-		free(y);
-		y = z;
+		append(&y, es_doc("default", name, NULL, DATA1("k")));
 	}
 	is_int(once(&fx, y), 0, "writers: 120 synced by 4 writers");
 	is_int(tkeys(&fx, "default", "shared"), 60,
@@ -1531,16 +1535,14 @@ test_shared_age(void)
 	struct fixture		 fx;
 	struct xs_remote_ref	 ref;
 	struct rc_fetch		*f;
-	char			*y, *z, err[256];
+	char			*y, err[256];
 
 	tp_reset();
 	tp_set("k", "v", XS_OK);
 	fx_open(&fx, 1);
 	y = cat(STORE, es_doc("default", "a", NULL, DATA1("k")));
-	z = cat(y, es_doc("default", "b", NULL, DATA1("k")));
-	free(y);
-	y = cat(z, es_doc("default", "c", NULL, DATA1("k")));
-	free(z);
+	append(&y, es_doc("default", "b", NULL, DATA1("k")));
+	append(&y, es_doc("default", "c", NULL, DATA1("k")));
 	reconcile_apply(fx.r, load(y));
 	memset(&ref, 0, sizeof(ref));
 	ref.size = sizeof(ref);
@@ -1761,10 +1763,8 @@ test_urgent_first(void)
 	tp_set("new", "v", XS_OK);
 	fx_open(&fx, 1);
 	y = cat(STORE, es_doc("default", "p1", fast, DATA1("p")));
-	z = cat(y, es_doc("default", "p2", fast, DATA1("p")));
-	free(y);
-	y = cat(z, es_doc("default", "p3", fast, DATA1("p")));
-	free(z);
+	append(&y, es_doc("default", "p2", fast, DATA1("p")));
+	append(&y, es_doc("default", "p3", fast, DATA1("p")));
 	reconcile_apply(fx.r, load(y));
 	reconcile_start(fx.r);
 	ok(WAIT_FOR(get_calls() >= 3), "urgent: periodic objects run");
