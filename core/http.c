@@ -714,6 +714,15 @@ setup(CURL *h, const struct xs_http_request *req, CURLU *u,
 	SET(CURLOPT_CONNECTTIMEOUT_MS, tmo);
 	SET(CURLOPT_TIMEOUT_MS, tmo);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
+	/*
+	 * libcurl allocates its receive and send buffers (16 and 64 KiB
+	 * by default) for every transfer, and every block freed is zeroed
+	 * (xs_zero_library_heaps).  Cloud API answers and requests are a
+	 * few KiB: smaller buffers take the bytes zeroed a request from
+	 * 128 to 68 KiB, most of the rest being TLS record buffers.
+	 */
+	SET(CURLOPT_BUFFERSIZE, 4096L);
+	SET(CURLOPT_UPLOAD_BUFFERSIZE, 16384L);	/* libcurl's minimum */
 	SET(CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
 	SET(CURLOPT_HTTPHEADER, hdrs);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
