@@ -1943,7 +1943,8 @@ walk(struct loadctx *lc, const char *dir, int depth)
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(dp);
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n > 1)		/* names is NULL in an empty directory */
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; i < n; i++) {
 		if (!lc->stopped) {
 			if (asprintf(&path, "%s%s%s", dir,

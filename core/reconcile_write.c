@@ -62,8 +62,10 @@ items_same(struct result_item *a, size_t na, struct result_item *b,
 
 	if (na != nb)
 		return 0;
-	qsort(a, na, sizeof(*a), item_cmp);
-	qsort(b, nb, sizeof(*b), item_cmp);
+	if (na > 1) {		/* an empty list may be NULL */
+		qsort(a, na, sizeof(*a), item_cmp);
+		qsort(b, nb, sizeof(*b), item_cmp);
+	}
 	for (i = 0; i < na; i++) {
 		if (strcmp(a[i].key, b[i].key) != 0 || a[i].len != b[i].len ||
 		    (a[i].len > 0 && memcmp(a[i].data, b[i].data,

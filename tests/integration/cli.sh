@@ -20,6 +20,14 @@ is "$rc" 2 "--concurrency 0 is refused"
 xs --manifests "$M" --output-dir "$T/out" --provider-dir relative/dir
 is "$rc" 2 "a relative provider directory is refused"
 
+# A host whose manifests are not written yet.
+xs --manifests "$M" --provider-dir "$P" --check
+is "$rc" 0 "--check passes an empty manifest directory"
+like "$T/stdout" '0 stores, 0 externalsecrets, 0 problems' "and says so"
+xs --manifests "$M" --output-dir "$T/out0" --provider-dir "$P" --once
+is "$rc" 0 "--once on an empty manifest directory exits 0"
+unlike "$T/stderr" 'runtime error' "with no undefined behaviour"
+
 cat >"$M/store.yaml" <<'YAML'
 apiVersion: external-secrets.io/v1
 kind: SecretStore
