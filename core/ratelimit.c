@@ -12,6 +12,13 @@
  * window of W seconds (plus one for rounding delays up to whole
  * milliseconds).
  *
+ * Permitted times are not start times: a caller may wake late from its
+ * wait (the process was stopped, or its thread starved of CPU) and then
+ * start together with callers reserved after it.  ratelimit_start, called
+ * just before the request, keeps a second bucket of the same shape over the
+ * actual starts and makes a late caller wait again for a token of its own.
+ * Callers that wake on time always find one, so it costs them nothing.
+ *
  * Time comes from the caller (monotonic milliseconds), which keeps the
  * bucket testable with synthetic clocks.  A caller whose clock reads a
  * little behind another's (threads read the clock before taking the lock)
@@ -38,6 +45,8 @@ ratelimit_init(struct ratelimit *rl, double rate, int burst)
 	rl->burst = burst < 1 ? 1 : burst;
 	rl->tokens = rl->burst;
 	rl->last_ms = INT64_MIN;	/* no reservation yet */
+	rl->started = rl->burst;
+	rl->started_ms = INT64_MIN;
 	rl->waits = 0;
 }
 
@@ -46,6 +55,33 @@ void
 ratelimit_destroy(struct ratelimit *rl)
 {
 	pthread_mutex_destroy(&rl->lock);
+}
+
+/* Adds the tokens earned since *last, up to the burst; under rl->lock. */
+static void
+refill(const struct ratelimit *rl, double *tokens, int64_t *last,
+    int64_t now_ms)
+{
+	if (*last == INT64_MIN)
+		*last = now_ms;
+	if (now_ms > *last) {
+		*tokens += (double)(now_ms - *last) * rl->rate / 1000;
+		if (*tokens > rl->burst)
+			*tokens = rl->burst;
+		*last = now_ms;
+	}
+}
+
+/*
+ * The ms until a deficit of tokens is earned, rounded up so that nobody
+ * starts before the token is due.
+ */
+static int64_t
+due_ms(const struct ratelimit *rl, double deficit)
+{
+	double	 wait = deficit * 1000 / rl->rate;
+
+	return (int64_t)wait + ((double)(int64_t)wait < wait);
 }
 
 /*
@@ -57,20 +93,12 @@ int64_t
 ratelimit_reserve(struct ratelimit *rl, int64_t now_ms)
 {
 	int64_t	 delay = 0;
-	double	 wait;
 
 	if (rl->rate <= 0)
 		return 0;
 
 	pthread_mutex_lock(&rl->lock);
-	if (rl->last_ms == INT64_MIN)
-		rl->last_ms = now_ms;
-	if (now_ms > rl->last_ms) {
-		rl->tokens += (double)(now_ms - rl->last_ms) * rl->rate / 1000;
-		if (rl->tokens > rl->burst)
-			rl->tokens = rl->burst;
-		rl->last_ms = now_ms;
-	}
+	refill(rl, &rl->tokens, &rl->last_ms, now_ms);
 	/*
 	 * A caller whose clock is behind last_ms is treated as if it came at
 	 * last_ms: the tokens it may use did not exist before then.
@@ -79,13 +107,35 @@ ratelimit_reserve(struct ratelimit *rl, int64_t now_ms)
 		delay = rl->last_ms - now_ms;
 	rl->tokens -= 1;
 	if (rl->tokens < 0) {
-		/* Round up, so that nobody starts before the token is due. */
-		wait = -rl->tokens * 1000 / rl->rate;
-		delay += (int64_t)wait;
-		if ((double)(int64_t)wait < wait)
-			delay++;
+		delay += due_ms(rl, -rl->tokens);
 		rl->waits++;
 	}
+	pthread_mutex_unlock(&rl->lock);
+	return delay;
+}
+
+/*
+ * Takes a start at now_ms and returns 0, or returns how many ms to wait
+ * before asking again; see ratelimit.h.  Thread-safe.
+ */
+int64_t
+ratelimit_start(struct ratelimit *rl, int64_t now_ms)
+{
+	int64_t	 delay = 0;
+
+	if (rl->rate <= 0)
+		return 0;
+	pthread_mutex_lock(&rl->lock);
+	refill(rl, &rl->started, &rl->started_ms, now_ms);
+	/*
+	 * A clock read behind started_ms counts as started_ms: the caller is
+	 * here now.  A start within a thousandth of a token counts as on
+	 * time, against floating-point error; it cannot accumulate.
+	 */
+	if (rl->started >= 1 - 1e-3)
+		rl->started -= 1;
+	else
+		delay = due_ms(rl, 1 - rl->started);
 	pthread_mutex_unlock(&rl->lock);
 	return delay;
 }

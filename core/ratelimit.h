@@ -14,6 +14,8 @@ struct ratelimit {
 	double		 burst;
 	double		 tokens;
 	int64_t		 last_ms;	/* monotonic */
+	double		 started;	/* the bucket of actual starts */
+	int64_t		 started_ms;
 	uint64_t	 waits;		/* reservations that had to wait */
 };
 
@@ -25,5 +27,15 @@ void	ratelimit_destroy(struct ratelimit *rl);
  * their returned delay never exceed the rate, however many there are.
  */
 int64_t	ratelimit_reserve(struct ratelimit *rl, int64_t now_ms);
+
+/*
+ * Called when a caller that waited its reserved delay is about to make its
+ * request: takes a start at now_ms and returns 0, or returns how many ms to
+ * wait before asking again (nothing taken).  A caller that woke late (a
+ * stalled process, a starved thread) would otherwise start together with
+ * those reserved after it; this keeps the actual starts, too, within the
+ * rate and burst.  Callers that wake on time never wait here.
+ */
+int64_t	ratelimit_start(struct ratelimit *rl, int64_t now_ms);
 
 #endif /* XS_RATELIMIT_H */

@@ -353,17 +353,26 @@ pause_ms(struct reconciler *r, int64_t ms)
 	return stopping ? -1 : 0;
 }
 
-/* Sleeps as long as the bucket asks; -1 when the reconciler stops. */
+/*
+ * Sleeps as long as the bucket asks, then until the start is within the
+ * rate too (a worker that woke late waits again); -1 when the reconciler
+ * stops.
+ */
 static int
 rate_wait(struct reconciler *r, struct rc_store *g)
 {
 	int64_t	 wait;
 
 	wait = ratelimit_reserve(&g->rl, reconcile_mono_ms());
-	if (wait <= 0)
-		return 0;
-	__atomic_add_fetch(&r->rl_waits, 1, __ATOMIC_RELAXED);
-	return pause_ms(r, wait);
+	if (wait > 0) {
+		__atomic_add_fetch(&r->rl_waits, 1, __ATOMIC_RELAXED);
+		if (pause_ms(r, wait) == -1)
+			return -1;
+	}
+	while ((wait = ratelimit_start(&g->rl, reconcile_mono_ms())) > 0)
+		if (pause_ms(r, wait) == -1)
+			return -1;
+	return 0;
 }
 
 /*

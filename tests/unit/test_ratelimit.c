@@ -3,7 +3,8 @@
  * burst and then the steady rate, refill, clocks that read behind, and
  * threads reserving at once, whose permitted times must never put more
  * than rate * window + burst requests into any window while still using
- * the whole rate.
+ * the whole rate; and callers that wake late from their wait, whose actual
+ * starts must keep to the rate too.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -124,6 +125,78 @@ cmp64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+#define LATE_N		20
+
+/*
+ * Twenty callers reserve at once (rate 10/s, burst 2) and each then starts
+ * at its permitted time, or, after a stall, all at 1500 ms at the earliest;
+ * a caller that ratelimit_start turns away comes back when told.  Returns
+ * the start times, sorted, in starts; wakes gets the times they woke.
+ */
+static void
+late_run(int64_t stall_end, int64_t *starts, int64_t *wakes, int *turned)
+{
+	struct ratelimit	 rl;
+	int64_t			 ready[LATE_N], d;
+	int			 i, next, n = 0;
+
+	*turned = 0;
+	ratelimit_init(&rl, 10, 2);
+	for (i = 0; i < LATE_N; i++) {
+		ready[i] = ratelimit_reserve(&rl, 0);
+		if (ready[i] < stall_end)
+			ready[i] = stall_end;
+		wakes[i] = ready[i];
+	}
+	while (n < LATE_N) {
+		next = -1;
+		for (i = 0; i < LATE_N; i++)
+			if (ready[i] >= 0 && (next == -1 ||
+			    ready[i] < ready[next]))
+				next = i;
+		d = ratelimit_start(&rl, ready[next]);
+		if (d > 0) {
+			ready[next] += d;
+			(*turned)++;
+			continue;
+		}
+		starts[n++] = ready[next];
+		ready[next] = -1;
+	}
+	ratelimit_destroy(&rl);
+	qsort(starts, LATE_N, sizeof(*starts), cmp64);
+	qsort(wakes, LATE_N, sizeof(*wakes), cmp64);
+}
+
+static void
+test_late_starts(void)
+{
+	int64_t	 starts[LATE_N], wakes[LATE_N], windows[] = { 1, 100, 1000 };
+	size_t	 i, allowed;
+	int	 turned, good = 1;
+
+	late_run(0, starts, wakes, &turned);
+	is_int(turned, 0, "callers on time are never turned away");
+	ok(starts[LATE_N - 1] == wakes[LATE_N - 1],
+	    "and start when they wake (last at %lld ms)",
+	    (long long)starts[LATE_N - 1]);
+
+	late_run(1500, starts, wakes, &turned);
+	ok(max_in_window(wakes, LATE_N, 1000) > 10 + 2 + 1,
+	    "after a stall, the wake times alone exceed the rate (%zu in 1 s)",
+	    max_in_window(wakes, LATE_N, 1000));
+	for (i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+		allowed = (size_t)(10 * (windows[i] + 1) / 1000) + 2;
+		if (max_in_window(starts, LATE_N, windows[i]) > allowed)
+			good = 0;
+	}
+	ok(good, "the starts keep to rate * w + burst in every window");
+	ok(turned > 0, "late callers were turned away (%d times)", turned);
+	ok(starts[LATE_N - 1] <= 1500 + (LATE_N - 2) * 100 + 1,
+	    "and all start as soon as the rate allows (last at %lld ms)",
+	    (long long)starts[LATE_N - 1]);
+}
+
 static void *
 worker(void *arg)
 {
@@ -197,5 +270,6 @@ main(void)
 	test_burst_then_rate();
 	test_clock_behind();
 	test_threads();
+	test_late_starts();
 	return tap_done();
 }
