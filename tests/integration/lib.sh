@@ -10,6 +10,21 @@ XSECRETSD=$top_builddir/xsecretsd
 T=$(mktemp -d "${TMPDIR:-/tmp}/xs-test.XXXXXX")
 tap_n=0
 tap_failed=0
+
+# XS_VALGRIND=1 (as for the unit tests, see tests/run-test): every run of
+# the daemon goes through memcheck, unless it is built with ASan; the
+# errors of all runs make one more result at the end.
+xs_valgrind=
+if [ "${XS_VALGRIND:-0}" = 1 ] &&
+    ! ldd "$XSECRETSD" 2>/dev/null | grep -q libasan; then
+	printf '#!/bin/sh\nexec valgrind -q --track-origins=yes \\\n' \
+	    >"$T/valgrind-xsecretsd"
+	printf '    --log-file=%s/valgrind.%%p %s "$@"\n' "$T" "$XSECRETSD" \
+	    >>"$T/valgrind-xsecretsd"
+	chmod 0755 "$T/valgrind-xsecretsd"
+	XSECRETSD=$T/valgrind-xsecretsd
+	xs_valgrind=1
+fi
 daemon_pid=
 
 cleanup() {
@@ -101,6 +116,11 @@ skip_all() {
 }
 
 done_testing() {
+	if [ -n "$xs_valgrind" ]; then
+		ok "valgrind: no error in any run of the daemon" \
+		    sh -c "! cat '$T'/valgrind.* 2>/dev/null | grep -q ."
+		cat "$T"/valgrind.* 2>/dev/null | sed -n '1,60s/^/#   /p'
+	fi
 	echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ]
 	exit $?
@@ -133,11 +153,11 @@ xs() {
 }
 
 # remnants_lib: the test allocator (tests/integration/remnants.c), when it
-# can be preloaded: built, and the daemon not under AddressSanitizer, which
-# brings its own allocator.
+# can be preloaded: built, and the daemon not under AddressSanitizer or
+# valgrind, which bring their own allocators.
 remnants_lib() {
 	lib=$top_builddir/tests/integration/.libs/remnants.so
-	[ -f "$lib" ] || return 1
+	[ -f "$lib" ] && [ -z "$xs_valgrind" ] || return 1
 	ldd "$XSECRETSD" 2>/dev/null | grep -q libasan && return 1
 	echo "$lib"
 }
@@ -153,7 +173,7 @@ check_remnants() {
 	shift 2
 	if ! rlib=$(remnants_lib); then
 		for i in 1 2 3; do
-			skip "the test allocator needs a build without ASan"
+			skip "the test allocator needs no ASan or valgrind"
 		done
 		return 0
 	fi
