@@ -12,6 +12,7 @@ integration_tests = \
 	tests/integration/canary.sh \
 	tests/integration/plugins.sh \
 	tests/integration/alibaba.sh \
+	tests/integration/ratelimit.sh \
 	tests/integration/cli.sh \
 	tests/integration/metrics.sh \
 	tests/integration/reload.sh

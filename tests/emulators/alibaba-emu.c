@@ -56,6 +56,10 @@
  *	GET    /_emu/sts-times		{"issued": N, "times_ms": [...]}: how
  *		many credentials AssumeRoleWithOIDC issued, and when on the
  *		monotonic clock (ms), the last 1024, oldest first
+ *	GET    /_emu/busiest		{"requests": N, "widths_ms": [100,
+ *		1000], "busiest": [...]}: the KMS requests (GetSecretValue,
+ *		ListSecrets) answered, and the most within any span of each
+ *		width: what a server-side rate limit would see
  *	POST   /_emu/reset-stats	zero the counts and forget those times
  *	PUT    /_emu/secret?name=X	add or rotate a version; body
  *		{"id", "data", "type": "text"|"binary", "stages": [...],
@@ -265,6 +269,8 @@ serve_control(struct MHD_Connection *conn, struct req *r, const char *url,
 		return api_send_json(conn, 200, api_stats(), NULL, NULL);
 	if (strcmp(url, "/_emu/sts-times") == 0 && strcmp(method, "GET") == 0)
 		return api_send_json(conn, 200, api_sts_times(), NULL, NULL);
+	if (strcmp(url, "/_emu/busiest") == 0 && strcmp(method, "GET") == 0)
+		return api_send_json(conn, 200, api_busiest(), NULL, NULL);
 	if (strcmp(url, "/_emu/reset-stats") == 0 &&
 	    strcmp(method, "POST") == 0) {
 		api_stats_reset();
@@ -416,6 +422,7 @@ usage(FILE *f)
 "  GET    /_emu/stats              counts per action and result code\n"
 "  GET    /_emu/sts-times          issued STS credentials and when\n"
 "                 (monotonic ms, the last 1024)\n"
+"  GET    /_emu/busiest            KMS requests in the busiest 100 ms, 1 s\n"
 "  POST   /_emu/reset-stats        zero the counts and those times\n"
 "  PUT    /_emu/secret?name=X      add or rotate a version, body\n"
 "                 {\"id\", \"data\", \"type\", \"stages\", \"tags\"}\n"

@@ -194,6 +194,7 @@ enum MHD_Result api_send_json(struct MHD_Connection *, int, cJSON *,
 	    const char *, const char *);
 cJSON	*api_stats(void);
 cJSON	*api_sts_times(void);
+cJSON	*api_busiest(void);
 void	 api_stats_reset(void);
 int	 api_fault_add(const cJSON *, const char **);
 void	 api_fault_clear(void);

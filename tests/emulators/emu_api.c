@@ -129,10 +129,80 @@ static pthread_mutex_t	 issued_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t		 issued_ms[EMU_STS_TIMES];	/* a ring */
 static unsigned long	 nissued;
 
+/*
+ * The busiest windows of KMS requests (GetSecretValue and ListSecrets, the
+ * calls a store's rate limit covers): for each width, the most requests
+ * answered within any span of that width, from a ring of their times.
+ */
+#define BUSY_RING	(1 << 16)
+#define BUSY_NWIDTHS	2
+
+static const int64_t	 busy_width_ms[BUSY_NWIDTHS] = { 100, 1000 };
+static pthread_mutex_t	 busy_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t		 busy_ns[BUSY_RING];
+static unsigned long	 nbusy, busy_lo[BUSY_NWIDTHS];
+static unsigned long	 busiest[BUSY_NWIDTHS];
+
+/* Notes a KMS request now; the clock is read under the lock, so the ring
+ * is in order. */
+static void
+busy_note(void)
+{
+	struct timespec	 ts;
+	int64_t		 now;
+	unsigned long	*lo;
+	int		 w;
+
+	pthread_mutex_lock(&busy_lock);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	busy_ns[nbusy++ % BUSY_RING] = now;
+	for (w = 0; w < BUSY_NWIDTHS; w++) {
+		lo = &busy_lo[w];
+		if (nbusy - *lo > BUSY_RING)	/* saturated: a lower bound */
+			*lo = nbusy - BUSY_RING;
+		while (busy_ns[*lo % BUSY_RING] <=
+		    now - busy_width_ms[w] * 1000000)
+			(*lo)++;
+		if (nbusy - *lo > busiest[w])
+			busiest[w] = nbusy - *lo;
+	}
+	pthread_mutex_unlock(&busy_lock);
+}
+
+/*
+ * {"requests": N, "widths_ms": [...], "busiest": [...]}: the KMS requests
+ * since the last reset, and the most of them within any span of each
+ * width.
+ */
+cJSON *
+api_busiest(void)
+{
+	cJSON	*j, *wa, *ba;
+	int	 w;
+
+	j = cJSON_CreateObject();
+	wa = cJSON_CreateArray();
+	ba = cJSON_CreateArray();
+	pthread_mutex_lock(&busy_lock);
+	cJSON_AddNumberToObject(j, "requests", (double)nbusy);
+	for (w = 0; w < BUSY_NWIDTHS; w++) {
+		cJSON_AddItemToArray(wa,
+		    cJSON_CreateNumber((double)busy_width_ms[w]));
+		cJSON_AddItemToArray(ba, cJSON_CreateNumber((double)busiest[w]));
+	}
+	pthread_mutex_unlock(&busy_lock);
+	cJSON_AddItemToObject(j, "widths_ms", wa);
+	cJSON_AddItemToObject(j, "busiest", ba);
+	return j;
+}
+
 static void
 stats_count(int action, int code)
 {
 	__atomic_fetch_add(&stats[action][code], 1, __ATOMIC_RELAXED);
+	if (action == A_GET || action == A_LIST)
+		busy_note();
 }
 
 /* Notes the monotonic time of credentials just issued. */
@@ -206,7 +276,7 @@ api_stats(void)
 	return j;
 }
 
-/* Zeroes the counters and forgets the issue times. */
+/* Zeroes the counters and forgets the issue and request times. */
 void
 api_stats_reset(void)
 {
@@ -218,6 +288,11 @@ api_stats_reset(void)
 	pthread_mutex_lock(&issued_lock);
 	nissued = 0;
 	pthread_mutex_unlock(&issued_lock);
+	pthread_mutex_lock(&busy_lock);
+	nbusy = 0;
+	memset(busy_lo, 0, sizeof(busy_lo));
+	memset(busiest, 0, sizeof(busiest));
+	pthread_mutex_unlock(&busy_lock);
 }
 
 static int

@@ -184,6 +184,14 @@ jnum(const cJSON *j, const char *path)
 	return cJSON_IsNumber(j) ? j->valuedouble : -1;
 }
 
+/* Item i of the array at path, a number, or -1. */
+static double
+jat(const cJSON *j, const char *path, int i)
+{
+	j = cJSON_GetArrayItem(jget(j, path), i);
+	return cJSON_IsNumber(j) ? j->valuedouble : -1;
+}
+
 static void
 now_str(char *buf, size_t len, long offset)
 {
@@ -1104,6 +1112,53 @@ test_stats(void)
 	resp_free(&r);
 }
 
+/* The request through which busiest() counts: a fresh signed get. */
+static void
+busy_get(void)
+{
+	struct resp	 r;
+	struct v3	 q;
+	char		 nonce[40];
+
+	memset(&q, 0, sizeof(q));
+	fresh_nonce(nonce);
+	q.query = "SecretName=db-password";
+	q.nonce = nonce;
+	v3_send(&q, &r);
+	resp_free(&r);
+}
+
+/*
+ * /_emu/busiest: two requests back to back, then one more 1.2 s later:
+ * the busiest second holds two of the three.
+ */
+static void
+test_busiest(void)
+{
+	struct resp	 r;
+
+	plain("POST", "/_emu/reset-stats", "", NULL, &r);
+	resp_free(&r);
+	busy_get();
+	busy_get();
+	usleep(1200 * 1000);
+	busy_get();
+	plain("GET", "/_emu/busiest", NULL, NULL, &r);
+	is_int(r.status, 200, "busiest served");
+	is_int(jnum(r.json, "requests"), 3, "busiest: three KMS requests");
+	is_int(jat(r.json, "widths_ms", 1), 1000, "busiest: the second width");
+	is_int(jat(r.json, "busiest", 1), 2,
+	    "busiest: two in the busiest second, not three");
+	ok(jat(r.json, "busiest", 0) >= 1 && jat(r.json, "busiest", 0) <= 2,
+	    "busiest: one or two in the busiest 100 ms");
+	resp_free(&r);
+	plain("POST", "/_emu/reset-stats", "", NULL, &r);
+	resp_free(&r);
+	plain("GET", "/_emu/busiest", NULL, NULL, &r);
+	is_int(jat(r.json, "busiest", 1), 0, "reset-stats forgets them");
+	resp_free(&r);
+}
+
 static void
 test_bounds(void)
 {
@@ -1176,6 +1231,7 @@ main(int argc, char **argv)
 	test_control();
 	test_faults();
 	test_stats();
+	test_busiest();
 	test_bounds();
 	test_tls();
 

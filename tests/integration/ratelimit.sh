@@ -1,0 +1,112 @@
+#!/bin/sh
+# A store's rate limit, as the server sees it: a cold start of many
+# ExternalSecrets against the Alibaba emulator, whose /_emu/busiest counts
+# the KMS requests in the busiest 100 ms and second.  The configured rate
+# and the module's default (100 a second, KMS allowing 450) must both hold
+# from the first request on, and the limit must really bite.
+. "$top_srcdir/tests/integration/lib.sh"
+
+P=$(provider_dir alibaba) || skip_all "alibaba provider not built"
+command -v curl >/dev/null || skip_all "curl is not installed"
+sh "$top_srcdir/tests/emulators/mkcerts.sh" "$T/certs" ||
+    skip_all "cannot make test certificates"
+N=300
+
+{
+	printf '{ "access_keys": [ { "id": "AKIDrate", "secret": "s" } ],\n'
+	printf '  "secrets": {\n'
+	i=0
+	while [ "$i" -lt "$N" ]; do
+		[ "$i" -eq 0 ] || printf ',\n'
+		printf '    "k%d": { "versions": [ { "id": "v1", ' "$i"
+		printf '"stages": ["ACSCurrent"], "data": "v%d" } ] }' "$i"
+		i=$((i + 1))
+	done
+	printf ' } }\n'
+} >"$T/emu.json"
+start_emu "$T/emu.json" --tls-cert "$T/certs/server.pem" \
+    --tls-key "$T/certs/server.key" || skip_all "the emulator did not start"
+emu_url=https://127.0.0.1:$emu_port
+
+# manifests DIR COUNT [ANNOTATIONS]: one store (with ANNOTATIONS, a flow
+# mapping's inside) and COUNT ExternalSecrets, each with a key of its own.
+manifests() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	cat >"$1/store.yaml" <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: ak, namespace: default}
+stringData: {id: AKIDrate, secret: s}
+---
+apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata:
+  name: kms
+  namespace: default
+  annotations: {${3:-}}
+spec:
+  provider:
+    alibaba:
+      regionID: cn-hangzhou
+      endpoint: $emu_url
+      auth:
+        secretRef:
+          accessKeyIDSecretRef: {name: ak, key: id}
+          accessKeySecretSecretRef: {name: ak, key: secret}
+YAML
+	i=0
+	while [ "$i" -lt "$2" ]; do
+		cat <<YAML
+---
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: es-$i, namespace: default}
+spec:
+  refreshInterval: 1h
+  secretStoreRef: {name: kms, kind: SecretStore}
+  data: [{secretKey: v, remoteRef: {key: k$i}}]
+YAML
+		i=$((i + 1))
+	done >"$1/es.yaml"
+}
+
+# busiest I: the most KMS requests in window I (0: 100 ms, 1: 1 s).
+busiest() {
+	emu GET /_emu/busiest | tr -d ' \n' |
+	    sed -n 's/.*"busiest":\[\([0-9]*\),\([0-9]*\)\].*/\1 \2/p' |
+	    cut -d' ' -f$(($1 + 1))
+}
+
+# cold COUNT RATE BURST [ANNOTATIONS]: a cold start of COUNT objects.  The
+# daemon starts at most rate * width + burst requests in any window; the
+# emulator sees the first ones later, after their TLS connections are
+# open (some 10 ms, 80 under the sanitizers), so that its busiest window
+# may hold what the daemon started in up to 200 ms more, and one for
+# rounding.
+cold() {
+	manifests "$T/m" "$1" "${4:-}"
+	emu POST /_emu/reset-stats >/dev/null
+	t0=$(date +%s%N)
+	xs --manifests "$T/m" --output-dir "$T/out" --provider-dir "$P" \
+	    --allow-endpoint "https://127.0.0.1:*" \
+	    --ca-file "$T/certs/ca.pem" --concurrency 32 --once
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	is "$rc" 0 "rate $2: $1 objects synced"
+	is "$(emu_count GetSecretValue)" "$1" "rate $2: one call each"
+	for w in 0 1; do
+		width=$((w == 0 ? 100 : 1000))
+		most=$(($2 * (width + 200) / 1000 + $3 + 1))
+		b=$(busiest "$w")
+		ok "rate $2: at most $most in the busiest $width ms ($b)" \
+		    test "$b" -le "$most"
+	done
+	least=$(((($1 - $3) * 1000 / $2) - 100))
+	ok "rate $2: the limit bites: $ms ms, at least $least" \
+	    test "$ms" -ge "$least"
+}
+
+cold 60 20 2 'xsecrets.io/rate-limit: "20"'
+cold "$N" 100 10
+
+done_testing
