@@ -1065,6 +1065,22 @@ test_faults(void)
 	resp_free(&r);
 }
 
+/* A signed GetSecretValue of db-password with nonce, or a fresh one. */
+static void
+signed_get(const char *nonce)
+{
+	struct resp	 r;
+	struct v3	 q;
+	char		 fresh[40];
+
+	memset(&q, 0, sizeof(q));
+	fresh_nonce(fresh);
+	q.query = "SecretName=db-password";
+	q.nonce = nonce != NULL ? nonce : fresh;
+	v3_send(&q, &r);
+	resp_free(&r);
+}
+
 static void
 test_stats(void)
 {
@@ -1075,15 +1091,11 @@ test_stats(void)
 
 	plain("POST", "/_emu/reset-stats", "", NULL, &r);
 	resp_free(&r);
-	memset(&q, 0, sizeof(q));
 	fresh_nonce(nonce);
+	signed_get(nonce);
+	signed_get(nonce);		/* refused: the nonce was used */
+	memset(&q, 0, sizeof(q));
 	q.query = "SecretName=db-password";
-	q.nonce = nonce;
-	v3_send(&q, &r);
-	resp_free(&r);
-	v3_send(&q, &r);
-	resp_free(&r);
-	q.nonce = NULL;
 	q.id = "nobody";
 	v3_send(&q, &r);
 	resp_free(&r);
@@ -1112,21 +1124,6 @@ test_stats(void)
 	resp_free(&r);
 }
 
-/* The request through which busiest() counts: a fresh signed get. */
-static void
-busy_get(void)
-{
-	struct resp	 r;
-	struct v3	 q;
-	char		 nonce[40];
-
-	memset(&q, 0, sizeof(q));
-	fresh_nonce(nonce);
-	q.query = "SecretName=db-password";
-	q.nonce = nonce;
-	v3_send(&q, &r);
-	resp_free(&r);
-}
 
 /*
  * /_emu/busiest: two requests back to back, then one more 1.2 s later:
@@ -1139,10 +1136,10 @@ test_busiest(void)
 
 	plain("POST", "/_emu/reset-stats", "", NULL, &r);
 	resp_free(&r);
-	busy_get();
-	busy_get();
+	signed_get(NULL);
+	signed_get(NULL);
 	usleep(1200 * 1000);
-	busy_get();
+	signed_get(NULL);
 	plain("GET", "/_emu/busiest", NULL, NULL, &r);
 	is_int(r.status, 200, "busiest served");
 	is_int(jnum(r.json, "requests"), 3, "busiest: three KMS requests");

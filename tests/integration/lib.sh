@@ -230,6 +230,32 @@ start_emu() {
 	emu_port=$(sed -n 's/^port=//p' "$T/emu.port")
 }
 
+# start_keys_emu ID SECRET N: the emulator over HTTPS (certificates made in
+# $T/certs) with the access key ID and SECRET and N secrets k0 ... k<N-1>,
+# whose values are value-0 ...; sets emu_url.  Skips the whole scenario
+# when it cannot start.
+start_keys_emu() {
+	sh "$top_srcdir/tests/emulators/mkcerts.sh" "$T/certs" ||
+	    skip_all "cannot make test certificates"
+	{
+		printf '{ "access_keys": [ { "id": "%s", ' "$1"
+		printf '"secret": "%s" } ],\n  "secrets": {\n' "$2"
+		i=0
+		while [ "$i" -lt "$3" ]; do
+			[ "$i" -gt 0 ] && printf ',\n'
+			printf '    "k%d": { "versions": [ { "id": "v1", ' "$i"
+			printf '"stages": ["ACSCurrent"], '
+			printf '"data": "value-%d" } ] }' "$i"
+			i=$((i + 1))
+		done
+		printf '\n  } }\n'
+	} >"$T/emu.json"
+	start_emu "$T/emu.json" --tls-cert "$T/certs/server.pem" \
+	    --tls-key "$T/certs/server.key" ||
+	    skip_all "the emulator did not start"
+	emu_url=https://127.0.0.1:$emu_port
+}
+
 stop_emu() {
 	[ -n "${emu_pid:-}" ] || return 0
 	kill "$emu_pid" 2>/dev/null

@@ -8,25 +8,8 @@
 
 P=$(provider_dir alibaba) || skip_all "alibaba provider not built"
 command -v curl >/dev/null || skip_all "curl is not installed"
-sh "$top_srcdir/tests/emulators/mkcerts.sh" "$T/certs" ||
-    skip_all "cannot make test certificates"
 N=300
-
-{
-	printf '{ "access_keys": [ { "id": "AKIDrate", "secret": "s" } ],\n'
-	printf '  "secrets": {\n'
-	i=0
-	while [ "$i" -lt "$N" ]; do
-		[ "$i" -eq 0 ] || printf ',\n'
-		printf '    "k%d": { "versions": [ { "id": "v1", ' "$i"
-		printf '"stages": ["ACSCurrent"], "data": "v%d" } ] }' "$i"
-		i=$((i + 1))
-	done
-	printf ' } }\n'
-} >"$T/emu.json"
-start_emu "$T/emu.json" --tls-cert "$T/certs/server.pem" \
-    --tls-key "$T/certs/server.key" || skip_all "the emulator did not start"
-emu_url=https://127.0.0.1:$emu_port
+start_keys_emu AKIDrate s "$N"
 
 # manifests DIR COUNT [ANNOTATIONS]: one store (with ANNOTATIONS, a flow
 # mapping's inside) and COUNT ExternalSecrets, each with a key of its own.

@@ -11,24 +11,7 @@ M=$T/m
 OUT=$T/out
 N=120
 mkdir -p "$M"
-sh "$top_srcdir/tests/emulators/mkcerts.sh" "$T/certs" ||
-    skip_all "cannot make test certificates"
-
-{
-	printf '{ "access_keys": [ { "id": "AKIDreload", '
-	printf '"secret": "reload-secret" } ],\n  "secrets": {\n'
-	i=0
-	while [ $i -lt $N ]; do
-		[ $i -gt 0 ] && printf ',\n'
-		printf '    "k%d": { "versions": [ { "id": "v1", ' $i
-		printf '"stages": ["ACSCurrent"], "data": "value-%d" } ] }' $i
-		i=$((i + 1))
-	done
-	printf '\n  } }\n'
-} >"$T/emu.json"
-start_emu "$T/emu.json" --tls-cert "$T/certs/server.pem" \
-    --tls-key "$T/certs/server.key" || skip_all "the emulator did not start"
-emu_url=https://127.0.0.1:$emu_port
+start_keys_emu AKIDreload reload-secret "$N"
 
 {
 	cat <<YAML
