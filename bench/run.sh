@@ -18,7 +18,10 @@
 #            emulator's times of the exchanges;
 #   idle     CPU seconds used by the daemon while idle, every object at
 #            refreshInterval 1h (utime + stime from /proc/PID/stat);
-#   failing  calls made by 100 objects that fail for good, 1h refresh.
+#   failing  calls made by 100 objects that fail for good, 1h refresh;
+#   rate     a cold start of N objects on one store at the provider's
+#            default rate limit: the most requests the emulator answered
+#            in any second and any 100 ms.
 #
 # Output: a table on stdout and JSON in $BENCH_JSON (bench/results.json).
 # Every loop is bounded in count and time, and every process it starts is
@@ -32,7 +35,11 @@ CONC=${BENCH_CONCURRENCY:-16}
 STORES=10
 DISTINCT=100
 NFAIL=100
-ONLY=${BENCH_ONLY:-cold ceiling local disk dedup sts idle failing}
+ONLY=${BENCH_ONLY:-cold ceiling local disk dedup sts idle failing rate}
+# The alibaba module's default rate limit and burst (burst: a tenth of the
+# rate), which the rate part checks.
+DEFAULT_RATE=100
+DEFAULT_BURST=10
 # cold and ceiling run REPEAT times, interleaved; each reports its best.
 REPEAT=${BENCH_REPEAT:-2}
 
@@ -230,10 +237,12 @@ http_ok() {
 	esac
 }
 
-# https_get PORT PATH: the body of https://127.0.0.1:PORT/PATH, through
-# openssl s_client and the bench CA.
+# https_get PORT PATH [METHOD]: the body of https://127.0.0.1:PORT/PATH
+# (GET, or METHOD with an empty body), through openssl s_client and the
+# bench CA.
 https_get() {
-	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" |
+	printf '%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n' \
+	    "${3:-GET}" "$2" |
 	    timeout 10 openssl s_client -quiet -verify_return_error \
 	    -CAfile "$W/certs/ca.pem" -connect "127.0.0.1:$1" 2>/dev/null |
 	    sed '1,/^\r*$/d'
@@ -257,10 +266,13 @@ cpu_ticks() {
 # STORES namespaces, one SecretStore each; object i reads key
 # bench-(i % KEYS).  With KEYS < NOBJ, key k is only used by store k % STORES,
 # so that identical fetches meet in one store.  AUTH is accesskey or rrsa.
+# The stores' rate limit is RATE_LIMIT (100000 unless set; empty: the
+# provider's default).
 gen_manifests() {
 	mkdir -p "$1"
 	awk -v dir="$1" -v n="$2" -v keys="$3" -v refresh="$4" \
 	    -v auth="$5" -v stores="$STORES" -v url="$EMU_URL" \
+	    -v rate="${RATE_LIMIT-100000}" \
 	    -v akid="$AK_ID" -v aksecret="$AK_SECRET" '
 	function b64(s,    cmd, out) {
 		cmd = "printf %s \"" s "\" | base64 -w0"
@@ -278,9 +290,12 @@ gen_manifests() {
 			    "metadata:\n  name: %s\n---\n", ns > f
 			printf "apiVersion: external-secrets.io/v1\n" \
 			    "kind: SecretStore\nmetadata:\n  name: kms\n" \
-			    "  namespace: %s\n  annotations:\n" \
-			    "    xsecrets.io/rate-limit: \"100000\"\n" \
-			    "spec:\n  provider:\n", ns > f
+			    "  namespace: %s\n", ns > f
+			if (rate != "")
+				printf "  annotations:\n" \
+				    "    xsecrets.io/rate-limit: \"%s\"\n",
+				    rate > f
+			printf "spec:\n  provider:\n" > f
 			if (auth == "fake") {
 				# The keys of this store, as the loop below
 				# assigns them.
@@ -550,6 +565,33 @@ measure_dedup() {
 	R_DEDUP_CALLS=$((after - before))
 }
 
+# A cold start of N objects on one store at the provider's default rate
+# limit: the busiest second and 100 ms as the emulator counted the KMS
+# requests (/_emu/busiest, reset first), and the mean rate.
+measure_rate() {
+	local t0 t1 busy m=$W/rate
+
+	[ -d "$m" ] || STORES=1 RATE_LIMIT= \
+	    gen_manifests "$m" "$N" "$N" 1h accesskey
+	rm -rf "$OUT"
+	mapfile -t args < <(xs_args "$m")
+	say "rate: cold start of $N ExternalSecrets on one store at the" \
+	    "default limit ($DEFAULT_RATE/s, burst $DEFAULT_BURST)"
+	https_get "$EMU_PORT" /_emu/reset-stats POST >/dev/null
+	t0=$(now_ns)
+	"$XSECRETSD" "${args[@]}" --once >"$W/rate.out" 2>"$W/rate.err" ||
+	    say "rate run exited non-zero: $(tail -3 "$W/rate.err")"
+	t1=$(now_ns)
+	R_RATE_SYNCED=$(grep -c 'SecretSynced' "$W/rate.out" || true)
+	R_RATE_S=$(secs_between "$t0" "$t1")
+	R_RATE_MEAN=$(awk -v n="$R_RATE_SYNCED" -v s="$R_RATE_S" \
+	    'BEGIN { printf "%.1f", n / s }')
+	busy=$(https_get "$EMU_PORT" /_emu/busiest | tr -d ' \n\t\r' |
+	    sed -n 's/.*"busiest":\[\([0-9]*\),\([0-9]*\)\].*/\1 \2/p')
+	R_RATE_BUSY_100MS=${busy% *}
+	R_RATE_BUSY_1S=${busy#* }
+}
+
 # RRSA: every store shares one role, so one exchange serves all of them;
 # the emulator issues credentials that live STS_LIFETIME seconds, and the
 # daemon runs for STS_LIFETIMES of them with a short refresh.  The figure
@@ -648,7 +690,8 @@ R_CEIL_BAD=- R_RATIO=- R_DEDUP_CALLS=- R_STS_EXCHANGES=-
 R_STS_TIMED=- R_STS_INTERVAL_S=- R_STS_PER_LIFETIME=- R_STS_EXPIRED=-
 R_IDLE_CPU_S=- R_IDLE_CPU_PER_MIN=- R_FAIL_CALLS=- R_FAIL_LATE=-
 R_FAIL_PER_OBJ=- R_LOCAL_S=- R_LOCAL_RATE=- R_LOCAL_SYNCED=-
-R_LOCAL_BOUND=-
+R_LOCAL_BOUND=- R_RATE_SYNCED=- R_RATE_S=- R_RATE_MEAN=-
+R_RATE_BUSY_100MS=- R_RATE_BUSY_1S=-
 
 # cold and ceiling take turns, REPEAT times each.
 parts=
@@ -684,6 +727,7 @@ for part in $parts; do
 	sts)		measure_sts ;;
 	idle)		measure_idle ;;
 	failing)	measure_failing ;;
+	rate)		measure_rate ;;
 	*)		die "unknown part $part" ;;
 	esac
 done
@@ -727,7 +771,13 @@ $(printf '%-44s %s\n' \
     "$R_IDLE_CPU_S ($R_IDLE_CPU_PER_MIN)" \
     "failing: calls in ${FAIL_WINDOW_S}s by $NFAIL$scaled" "$R_FAIL_CALLS" \
     "failing: calls per object" "$R_FAIL_PER_OBJ" \
-    "failing: calls in the second half" "$R_FAIL_LATE")
+    "failing: calls in the second half" "$R_FAIL_LATE" \
+    "rate: $R_RATE_SYNCED synced on one store, s" "$R_RATE_S" \
+    "rate: mean requests/s (limit $DEFAULT_RATE)" "$R_RATE_MEAN" \
+    "rate: busiest second (limit + burst $((DEFAULT_RATE + DEFAULT_BURST)))" \
+    "$R_RATE_BUSY_1S" \
+    "rate: busiest 100 ms ($((DEFAULT_RATE / 10 + DEFAULT_BURST)))" \
+    "$R_RATE_BUSY_100MS")
 EOF
 
 # JSON: numbers stay numbers, "-" (not measured) becomes null.
@@ -786,7 +836,14 @@ cat >"$BENCH_JSON" <<EOF
   "failing_time_scale": $FAIL_SCALE,
   "failing_calls": $(j "$R_FAIL_CALLS"),
   "failing_calls_per_object": $(j "$R_FAIL_PER_OBJ"),
-  "failing_calls_second_half": $(j "$R_FAIL_LATE")
+  "failing_calls_second_half": $(j "$R_FAIL_LATE"),
+  "rate_limit": $DEFAULT_RATE,
+  "rate_burst": $DEFAULT_BURST,
+  "rate_synced": $(j "$R_RATE_SYNCED"),
+  "rate_s": $(j "$R_RATE_S"),
+  "rate_mean_per_s": $(j "$R_RATE_MEAN"),
+  "rate_busiest_1s": $(j "$R_RATE_BUSY_1S"),
+  "rate_busiest_100ms": $(j "$R_RATE_BUSY_100MS")
 }
 EOF
 say "results in $BENCH_JSON"
