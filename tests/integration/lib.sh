@@ -32,6 +32,7 @@ cleanup() {
 		kill -KILL "$daemon_pid" 2>/dev/null
 		wait "$daemon_pid" 2>/dev/null
 	fi
+	stop_emu
 	chmod -R u+rwX "$T" 2>/dev/null
 	rm -rf "$T"
 }
