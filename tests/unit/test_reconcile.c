@@ -1649,7 +1649,12 @@ test_rate_limit(void)
 	fx_open(&fx, 8);
 	y = many(30, 30, store);
 	is_int(once(&fx, y), 0, "rate: 30 syncs");
-	/* At most rate * window + burst calls in any 500 ms window. */
+	/*
+	 * At most rate * window + burst calls start in any 500 ms window;
+	 * the provider's clock is read a little later, which may bring one
+	 * more into a window (under valgrind, which runs one thread at a
+	 * time).  Without the limit, all 30 fall into one.
+	 */
 	worst = 0;
 	for (i = 0; i < tp.nstamps; i++) {
 		inwin = 0;
@@ -1660,7 +1665,7 @@ test_rate_limit(void)
 			worst = inwin;
 	}
 	printf("# busiest 500 ms window: %d calls\n", worst);
-	ok(worst <= 20 / 2 + 2, "rate: never above 20/s with burst 2");
+	ok(worst <= 20 / 2 + 2 + 1, "rate: never above 20/s with burst 2");
 	ok(tp.stamps[tp.nstamps - 1] - tp.stamps[0] >= (30 - 2) * 1000 / 20 -
 	    50, "rate: 30 calls take at least (30 - burst) / 20 s");
 	fx_close(&fx);
