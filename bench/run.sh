@@ -334,7 +334,12 @@ gen_manifests() {
 		for (i = 0; i < n; i++) {
 			k = i % keys
 			s = keys < n ? k % stores : i % stores
-			f = sprintf("%s/store-%d.yaml", dir, s)
+			# At most 5,000 objects a file: the daemon reads
+			# 10,000 documents of one file at most.
+			part = int(count[s] / 5000)
+			count[s]++
+			f = sprintf("%s/store-%d%s.yaml", dir, s,
+			    part > 0 ? "-" part : "")
 			printf "---\napiVersion: external-secrets.io/v1\n" \
 			    "kind: ExternalSecret\nmetadata:\n" \
 			    "  name: es-%d\n  namespace: bench-%d\n" \
