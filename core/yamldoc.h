@@ -45,7 +45,7 @@ int	yaml_parse(const char *file, const char *buf, size_t len, int secure,
 	    yaml_doc_fn fn, void *arg);
 
 /*
- * How many blocks libyaml has freed and reallocated in this process through
+ * How many blocks libyaml has freed and reallocated in this thread through
  * our yaml_free and yaml_realloc, which zero each block first (yaml.c).
  * For tests: both stay 0 if libyaml does not call them.
  */
