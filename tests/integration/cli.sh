@@ -49,4 +49,48 @@ xs --manifests "$M" --output-dir "$T/out" --provider-dir "$P" --once \
 ok "JSON log lines parse as objects" sh -c "grep -v '^{\"time\":\"[^\"]*\",\"level\":\"[a-z]*\",\"msg\":\".*\"}\$' '$T/stderr' | grep -q . && exit 1 || exit 0"
 like "$T/stderr" '"level":"info"' "JSON lines carry the level"
 
+# --once shows its progress (done/total, failures, rate) on stderr when
+# stderr is a terminal, and nothing of it otherwise.
+M=$T/mp
+mkdir -p "$M"
+cat >"$M/store.yaml" <<'YAML'
+apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: fake, namespace: default}
+spec:
+  provider:
+    fake:
+      data: [{key: k, value: v}]
+YAML
+for n in a b c missing; do
+	key=k
+	[ $n = missing ] && key=nope
+	cat <<YAML
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: $n, namespace: default}
+spec:
+  secretStoreRef: {name: fake}
+  data: [{secretKey: value, remoteRef: {key: $key}}]
+---
+YAML
+done >"$M/es.yaml"
+xs --manifests "$M" --output-dir "$T/outp" --provider-dir "$P" --once
+is "$rc" 1 "--once exits 1 with an object not Ready"
+unlike "$T/stderr" 'synced [0-9]+/[0-9]+' \
+    "--once shows no progress when stderr is not a terminal"
+if command -v script >/dev/null 2>&1; then
+	cat >"$T/tty.sh" <<SH
+#!/bin/sh
+exec "$XSECRETSD" --manifests "$M" --output-dir "$T/outt" \\
+    --provider-dir "$P" --once 2>&1 >/dev/null
+SH
+	chmod +x "$T/tty.sh"
+	script -qec "$T/tty.sh" /dev/null </dev/null >"$T/tty.out" 2>&1
+	like "$T/tty.out" 'synced 4/4, 1 failed, [0-9]+/s' \
+	    "--once on a terminal shows done/total, failures and the rate"
+else
+	skip "script(1) is not installed: no terminal for the progress test"
+fi
+
 done_testing
