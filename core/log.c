@@ -8,9 +8,9 @@
  *
  * Secure memory keeps its length in a header in front of the block, so that
  * xs_secure_free can zero the whole block before it returns it.  Blocks are
- * not mlock'ed one by one (the daemon locks its memory as a whole, where it
- * can, at start-up); they are excluded from core dumps by the daemon's
- * PR_SET_DUMPABLE setting.
+ * not locked in memory (nor is the rest of the daemon: xsecretsd(8) asks
+ * for encrypted swap or none); they stay out of core dumps through the
+ * daemon's PR_SET_DUMPABLE setting and zero core size limit.
  */
 #include "config.h"
 
