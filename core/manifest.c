@@ -48,6 +48,7 @@
 #include <openssl/evp.h>
 
 #include "crypto.h"
+#include "ere.h"
 #include "log.h"
 #include "manifest.h"
 #include "yamldoc.h"
@@ -481,7 +482,12 @@ check_regex(struct doc *d, const struct xs_value *at, const char *path,
     const char *re)
 {
 	regex_t	r;
+	char	why[128];
 
+	if (ere_check(re, why, sizeof(why)) == -1) {
+		doc_error(d, at, path, "regular expression %s", why);
+		return -1;
+	}
 	if (regcomp(&r, re, REG_EXTENDED | REG_NOSUB) != 0) {
 		doc_error(d, at, path, "invalid regular expression");
 		return -1;

@@ -7,6 +7,8 @@ libxscore_la_SOURCES += core/duration.c
 libxscore_la_SOURCES += core/names.c
 libxscore_la_SOURCES += core/manifest.c
 libxscore_la_SOURCES += core/selector.c
+libxscore_la_SOURCES += core/ere.c
+libxscore_la_SOURCES += core/ere.h
 
 # Unit tests.
 check_PROGRAMS += tests/unit/test_value
@@ -33,6 +35,11 @@ check_PROGRAMS += tests/unit/test_names
 TESTS += tests/unit/test_names
 tests_unit_test_names_CPPFLAGS = $(unit_cppflags)
 tests_unit_test_names_LDADD = $(unit_libs)
+
+check_PROGRAMS += tests/unit/test_ere
+TESTS += tests/unit/test_ere
+tests_unit_test_ere_CPPFLAGS = $(unit_cppflags)
+tests_unit_test_ere_LDADD = $(unit_libs)
 
 check_PROGRAMS += tests/unit/test_manifest
 TESTS += tests/unit/test_manifest

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ere.h"
 #include "log.h"
 #include "reconcile_int.h"
 
@@ -204,7 +205,8 @@ reconcile_rewrite(const struct rewrite *rw, size_t n, const char *key,
 		return NULL;
 	}
 	for (i = 0; i < n; i++) {
-		if (regcomp(&re, rw[i].source, REG_EXTENDED) != 0) {
+		if (ere_check(rw[i].source, NULL, 0) == -1 ||
+		    regcomp(&re, rw[i].source, REG_EXTENDED) != 0) {
 			snprintf(err, errlen, "rewrite[%zu]: invalid regexp",
 			    i);
 			free(cur);

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "ere.h"
 #include "manifest.h"
 
 static const char *
@@ -81,7 +82,9 @@ regex_matches(const char *re, const char *s)
 	regex_t	r;
 	int	m;
 
-	if (regcomp(&r, re, REG_EXTENDED | REG_NOSUB) != 0)
+	/* Checked at load, and here: the loader is not the only way in. */
+	if (ere_check(re, NULL, 0) == -1 ||
+	    regcomp(&r, re, REG_EXTENDED | REG_NOSUB) != 0)
 		return 0;
 	m = regexec(&r, s, 0, NULL, 0) == 0;
 	regfree(&r);

@@ -386,6 +386,15 @@ test_names(void)
 	expect_error(ES_HEAD "  dataFrom:\n  - find:\n      name:\n"
 	    "        regexp: \"(\"\n", "spec.dataFrom[0].find.name.regexp",
 	    "invalid regular expression");
+	/* Refused before regcomp, which would take 700 MiB for this. */
+	expect_error(ES_HEAD "  dataFrom:\n  - find:\n      name:\n"
+	    "        regexp: \"e++++++++++++++++++++\"\n",
+	    "spec.dataFrom[0].find.name.regexp", "regular expression "
+	    "repeats too much");
+	expect_error(ES_HEAD "  dataFrom:\n  - extract: {key: k}\n"
+	    "    rewrite:\n    - regexp: {source: \"(a)\\\\1\", "
+	    "target: x}\n", "spec.dataFrom[0].rewrite[0].regexp.source",
+	    "regular expression has a back-reference");
 }
 
 static void
@@ -509,6 +518,44 @@ test_secrets(void)
 	    "invalid secret key");
 }
 
+/*
+ * 20,000 nested groups in 40 KB of a manifest: regcomp's recursion
+ * overflowed the stack and killed the daemon.  Refused, and the other
+ * documents of the file still load.
+ */
+static void
+test_nested_regex(void)
+{
+	struct manifest_set		*set;
+	const struct manifest_error	*e;
+	char				*y, *p;
+	size_t				 i, n = 20000;
+
+	y = malloc(2 * n + 512);
+	if (y == NULL)
+		abort();
+	p = y + sprintf(y, "apiVersion: external-secrets.io/v1\n"
+	    "kind: ClusterSecretStore\nmetadata:\n  name: c\nspec:\n"
+	    "  provider:\n    fake: {}\n  conditions:\n"
+	    "  - namespaceRegexes: [\"");
+	for (i = 0; i < n; i++)
+		*p++ = '(';
+	*p++ = 'a';
+	for (i = 0; i < n; i++)
+		*p++ = ')';
+	strcpy(p, "\"]\n---\napiVersion: external-secrets.io/v1\n"
+	    "kind: SecretStore\nmetadata:\n  name: s\n  namespace: ns\n"
+	    "spec:\n  provider:\n    fake: {}\n");
+	set = load(y);
+	e = find_err(set, "spec.conditions[0].namespaceRegexes[0]",
+	    "regular expression");
+	ok(e != NULL && e->line == 9, "20,000 nested groups refused, "
+	    "at line %u", e != NULL ? e->line : 0);
+	is_int(set->nstores, 1, "and the next store still loads");
+	manifest_free(set);
+	free(y);
+}
+
 static void
 test_conditions(void)
 {
@@ -573,6 +620,7 @@ test_conditions(void)
 	    "  - namespaceRegexes: [\"a(\"]\n",
 	    "spec.conditions[0].namespaceRegexes[0]",
 	    "invalid regular expression");
+	test_nested_regex();
 	expect_error("apiVersion: external-secrets.io/v1\n"
 	    "kind: ClusterSecretStore\nmetadata:\n  name: c\nspec:\n"
 	    "  provider:\n    fake: {}\n  conditions:\n"
