@@ -190,7 +190,7 @@ replace_all(const regex_t *re, const char *s, const char *tmpl)
 /*
  * Applies the rewrites rw[0..n-1] in order to key.  Returns a new string
  * (caller frees), or NULL with a message in err for an expression that does
- * not compile or a result that grows past KEY_WORK_MAX.  Thread-safe.
+ * not compile, or a key or a result as long as KEY_WORK_MAX.  Thread-safe.
  */
 char *
 reconcile_rewrite(const struct rewrite *rw, size_t n, const char *key,
@@ -200,6 +200,16 @@ reconcile_rewrite(const struct rewrite *rw, size_t n, const char *key,
 	char	*cur, *next;
 	size_t	 i;
 
+	/*
+	 * regexec measures the rest of the string on every call, so a
+	 * rewrite that removes one byte a match would take the square of a
+	 * long key's length; keys are short, and a longer one is refused.
+	 */
+	if (n > 0 && strlen(key) >= KEY_WORK_MAX) {
+		snprintf(err, errlen, "rewrite: key longer than %d bytes",
+		    KEY_WORK_MAX - 1);
+		return NULL;
+	}
 	if ((cur = strdup(key)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;

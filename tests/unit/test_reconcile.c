@@ -1005,6 +1005,7 @@ static void
 test_transforms(void)
 {
 	struct rewrite	 rw[2];
+	static char	 big[64 * 1024];
 	char		*s, err[128];
 	uint8_t		*out;
 	size_t		 len;
@@ -1044,6 +1045,29 @@ test_transforms(void)
 	rw[1].target = (char *)"";
 	s = reconcile_rewrite(rw, 2, "k-", err, sizeof(err));
 	is_str(s, "p-k", "rewrite: anchors and order");
+	free(s);
+	rw[0].source = (char *)".";
+	rw[0].target = (char *)"$0$0";
+	s = reconcile_rewrite(rw, 1, "abcdefgh", err, sizeof(err));
+	is_str(s, "aabbccddeeffgghh", "rewrite: $0 twice doubles a key");
+	free(s);
+	rw[1] = rw[0];
+	memset(big, 'k', 1500);		/* 3,000 after one, 6,000 after two */
+	big[1500] = '\0';
+	s = reconcile_rewrite(rw, 2, big, err, sizeof(err));
+	ok(s == NULL && strstr(err, "key too long") != NULL,
+	    "rewrite: a key grown past 4 KiB is refused (%s)", err);
+	free(s);
+	rw[0].target = (char *)"";
+	memset(big, 'k', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	s = reconcile_rewrite(rw, 1, big, err, sizeof(err));
+	ok(s == NULL && strstr(err, "key longer than") != NULL,
+	    "rewrite: a 64 KiB key is refused before any match (%s)", err);
+	free(s);
+	s = reconcile_rewrite(rw, 0, big, err, sizeof(err));
+	ok(s != NULL && strlen(s) == sizeof(big) - 1,
+	    "rewrite: none asked, any key passes");
 	free(s);
 
 	s = reconcile_convert(CONVERT_DEFAULT, "a/b c.d-e_f");
