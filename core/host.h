@@ -66,6 +66,16 @@ void	result_clear(struct xs_result *r);
 void	host_enter(const struct xs_provider *desc);
 
 /*
+ * A gate that every HTTP request the calling thread's provider call makes
+ * passes, after the endpoint policy and before it is sent: fn(arg) returns
+ * 0 to send it, or -1 to fail it with XS_ERR_UNAVAILABLE.  The reconciler
+ * takes a rate-limit token in it, so that a call making many requests (a
+ * find, a provider's own retry) pays for each.  host_gate(NULL, NULL)
+ * after the call.
+ */
+void	host_gate(int (*fn)(void *), void *arg);
+
+/*
  * Daemon-wide settings of the host API; set once at start-up, before any
  * provider runs.
  */

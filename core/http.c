@@ -813,9 +813,20 @@ request_ok(const struct xs_http_request *req,
 	return XS_OK;
 }
 
+/* The calling thread's gate: see host_gate in host.h. */
+static __thread int	(*gate_fn)(void *);
+static __thread void	*gate_arg;
+
+void
+host_gate(int (*fn)(void *), void *arg)
+{
+	gate_fn = fn;
+	gate_arg = arg;
+}
+
 /*
- * host->http_request: policy, then one transfer on the calling thread's
- * handle.  On XS_OK *resp belongs to the caller (http_free); on error it is
+ * host->http_request: policy, the calling thread's gate, then one transfer
+ * on its handle.  On XS_OK *resp belongs to the caller (http_free); on error it is
  * NULL and d says why.  Any thread.
  */
 int32_t
@@ -845,6 +856,11 @@ http_request(const struct xs_store *st, const struct xs_http_request *req,
 		diag_error(d, "%s", why);
 		curl_url_cleanup(u);
 		return XS_ERR_DENIED;
+	}
+	if (gate_fn != NULL && gate_fn(gate_arg) == -1) {
+		diag_error(d, "the daemon is stopping");
+		curl_url_cleanup(u);
+		return XS_ERR_UNAVAILABLE;
 	}
 	memset(&x, 0, sizeof(x));
 	x.metadata_ok = t.metadata;

@@ -173,7 +173,7 @@ render_own(struct mbuf *b, struct reconciler *r)
 	counter(b, "xsecrets_credential_refreshes_total",
 	    "Provider auth calls (clients built)", &r->auth_calls);
 	counter(b, "xsecrets_ratelimit_waits_total",
-	    "Provider calls that waited for the store's rate limit",
+	    "Provider calls and requests that waited for the rate limit",
 	    &r->rl_waits);
 	family(b, "xsecrets_write_queue_depth", "gauge",
 	    "Synced data waiting for the target writers");

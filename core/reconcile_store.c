@@ -376,6 +376,28 @@ rate_wait(struct reconciler *r, struct rc_store *g)
 }
 
 /*
+ * The rate limit of one provider call's HTTP requests (host_gate): the
+ * first uses the token the call took; each one after it takes its own.
+ */
+struct call_gate {
+	struct reconciler	*r;
+	struct rc_store		*g;
+	int			 paid;	/* a token taken and not yet used */
+};
+
+static int
+gate_request(void *arg)
+{
+	struct call_gate	*cg = arg;
+
+	if (cg->paid) {
+		cg->paid = 0;
+		return 0;
+	}
+	return rate_wait(cg->r, cg->g);
+}
+
+/*
  * How many more times a call that failed with rc may be made, after
  * `retried` retries, under the store's spec.retrySettings: transient
  * failures only (the provider unreachable, or throttling), at most
@@ -431,6 +453,7 @@ perform(struct reconciler *r, struct rc_store *g, int call,
 {
 	const struct xs_provider	*desc = g->prov->desc;
 	struct rc_client		*c = NULL;
+	struct call_gate		 cg;
 	struct xs_diag			 d;
 	int64_t				 interval;
 	int32_t				 rc;
@@ -443,8 +466,15 @@ perform(struct reconciler *r, struct rc_store *g, int call,
 		    "dataFrom.extract");
 		return XS_ERR_UNSUPPORTED;
 	}
+	cg.r = r;
+	cg.g = g;
 	for (attempt = 0;; attempt++) {
-		if ((rc = client_get(r, g, &c, err, errlen)) != XS_OK)
+		/* Requests made to build the client pay for themselves. */
+		cg.paid = 0;
+		host_gate(gate_request, &cg);
+		rc = client_get(r, g, &c, err, errlen);
+		host_gate(NULL, NULL);
+		if (rc != XS_OK)
 			return rc;
 		if (rate_wait(r, g) == -1) {
 			client_put(r, g, c);
@@ -454,7 +484,10 @@ perform(struct reconciler *r, struct rc_store *g, int call,
 		diag_init(&d);
 		result_clear(res);
 		result_init(res);
+		cg.paid = 1;
+		host_gate(gate_request, &cg);
 		rc = call_provider(r, g, c->handle, call, ref, find, res, &d);
+		host_gate(NULL, NULL);
 		if (rc == XS_ERR_AUTH && attempt == 0) {
 			client_invalidate(r, g, c);
 			client_put(r, g, c);

@@ -63,7 +63,7 @@ void	*yaml_malloc(size_t);
 void	*yaml_realloc(void *, size_t);
 void	 yaml_free(void *);
 
-static _Thread_local uint64_t	yaml_frees, yaml_reallocs;
+static __thread uint64_t	yaml_frees, yaml_reallocs;
 
 void *
 yaml_malloc(size_t size)

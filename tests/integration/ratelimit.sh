@@ -92,4 +92,38 @@ cold() {
 cold 60 20 2 'xsecrets.io/rate-limit: "20"'
 cold "$N" 100 10
 
+# One dataFrom.find is one provider call that lists the secrets and then
+# fetches each match: 60 of the 300 here, and the list's pages.  Every
+# request it makes takes a token of its own, not only the call.
+manifests "$T/m" 0 'xsecrets.io/rate-limit: "20"'
+cat >"$T/m/es.yaml" <<'YAML'
+apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: found, namespace: default}
+spec:
+  refreshInterval: 1h
+  secretStoreRef: {name: kms, kind: SecretStore}
+  dataFrom: [{find: {name: {regexp: "^k[1-5]?[0-9]$"}}}]
+YAML
+emu POST /_emu/reset-stats >/dev/null
+t0=$(date +%s%N)
+xs --manifests "$T/m" --output-dir "$T/out" --provider-dir "$P" \
+    --allow-endpoint "https://127.0.0.1:*" --ca-file "$T/certs/ca.pem" --once
+ms=$((($(date +%s%N) - t0) / 1000000))
+is "$rc" 0 "find: synced"
+is "$(ls "$T/out/default/found" | grep -c '^k')" 60 "find: 60 keys written"
+gets=$(emu_count GetSecretValue)
+lists=$(emu_count ListSecrets)
+is "$gets" 60 "find: 60 fetches"
+for w in 0 1; do
+	width=$((w == 0 ? 100 : 1000))
+	most=$((20 * (width + 200) / 1000 + 2 + 1))
+	b=$(busiest "$w")
+	ok "find: at most $most requests in the busiest $width ms ($b)" \
+	    test "$b" -le "$most"
+done
+least=$((((gets + lists - 2) * 1000 / 20) - 100))
+desc="find: the limit bites: $ms ms for $((gets + lists)) requests"
+ok "$desc (at least $least)" test "$ms" -ge "$least"
+
 done_testing

@@ -39,6 +39,7 @@
 
 static const struct xs_host *host;
 static unsigned	 connections;	/* TCP connections accepted */
+static unsigned	 requests;	/* requests answered */
 static unsigned	 hello_hits;
 
 static const char *const prov_endpoints[] = {
@@ -179,6 +180,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **ctx,
 {
 	free(*ctx);
 	*ctx = NULL;
+	__atomic_fetch_add(&requests, 1, __ATOMIC_SEQ_CST);
 }
 
 static void
@@ -438,6 +440,65 @@ test_thread(const char *base)
 	pthread_create(&t, NULL, thread_fetch, url);
 	pthread_join(t, &res);
 	ok(res == (void *)1, "a request from another thread");
+}
+
+static int	gate_calls, gate_answer;
+
+static int
+count_gate(void *arg)
+{
+	(void)arg;
+	gate_calls++;
+	return gate_answer;
+}
+
+/*
+ * host_gate: each request of the calling thread passes the gate before it
+ * is sent; a gate that says no fails it as unavailable, and nothing
+ * reaches the server.  Other threads do not pass it.
+ */
+static void
+test_gate(const char *base)
+{
+	struct xs_http_response	*r = NULL;
+	struct xs_diag		 d;
+	char			 url[128];
+	unsigned		 before;
+	int			 i, good = 1;
+	pthread_t		 t;
+	void			*res = NULL;
+
+	snprintf(url, sizeof(url), "%s/hello", base);
+	gate_calls = gate_answer = 0;
+	host_gate(count_gate, NULL);
+	for (i = 0; i < 3; i++) {
+		if (fetch(XS_HTTP_GET, url, NULL, 0, NULL, 0, 0, &r, &d) !=
+		    XS_OK)
+			good = 0;
+		host->http_free(r);
+		r = NULL;
+	}
+	ok(good, "gate: requests pass a gate that says yes");
+	is_int(gate_calls, 3, "gate: once a request");
+	pthread_create(&t, NULL, thread_fetch, url);
+	pthread_join(t, &res);
+	ok(res == (void *)1 && gate_calls == 3,
+	    "gate: another thread's request does not pass it");
+
+	gate_answer = -1;
+	usleep(100 * 1000);	/* the server counts a request after answering */
+	before = __atomic_load_n(&requests, __ATOMIC_SEQ_CST);
+	is_int(fetch(XS_HTTP_GET, url, NULL, 0, NULL, 0, 0, &r, &d),
+	    XS_ERR_UNAVAILABLE, "gate: a gate that says no fails the request");
+	ok(r == NULL && strstr(d.error, "stopping") != NULL,
+	    "gate: with no response, and says why (%s)", d.error);
+	usleep(100 * 1000);
+	is_int(__atomic_load_n(&requests, __ATOMIC_SEQ_CST), before,
+	    "gate: and nothing was sent");
+	host_gate(NULL, NULL);
+	ok(fetch(XS_HTTP_GET, url, NULL, 0, NULL, 0, 0, &r, &d) == XS_OK &&
+	    gate_calls == 4, "gate: cleared, requests go through again");
+	host->http_free(r);
 }
 
 static void
@@ -732,6 +793,7 @@ main(void)
 	test_bad_requests(base);
 	test_reuse(base);
 	test_thread(base);
+	test_gate(base);
 	test_refused();
 	test_tls(&cfg);
 	MHD_stop_daemon(d);
