@@ -62,11 +62,11 @@ busiest() {
 }
 
 # cold COUNT RATE BURST [ANNOTATIONS]: a cold start of COUNT objects.  The
-# daemon starts at most rate * width + burst requests in any window; the
-# emulator sees the first ones later, after their TLS connections are
-# open (some 10 ms, 80 under the sanitizers), so that its busiest window
-# may hold what the daemon started in up to 200 ms more, and one for
-# rounding.
+# daemon starts at most rate * width + burst requests in any window, and
+# one for rounding; the emulator notes each when its handler runs, some
+# milliseconds later on a loaded machine (tens under the sanitizers), so
+# that its busiest window may hold what the daemon started in up to
+# 200 ms more.
 cold() {
 	manifests "$T/m" "$1" "${4:-}"
 	emu POST /_emu/reset-stats >/dev/null
