@@ -826,8 +826,8 @@ host_gate(int (*fn)(void *), void *arg)
 
 /*
  * host->http_request: policy, the calling thread's gate, then one transfer
- * on its handle.  On XS_OK *resp belongs to the caller (http_free); on error it is
- * NULL and d says why.  Any thread.
+ * on its handle.  On XS_OK *resp belongs to the caller (http_free); on
+ * error it is NULL and d says why.  Any thread.
  */
 int32_t
 http_request(const struct xs_store *st, const struct xs_http_request *req,
