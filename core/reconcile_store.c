@@ -382,7 +382,7 @@ rate_wait(struct reconciler *r, struct rc_store *g)
 struct call_gate {
 	struct reconciler	*r;
 	struct rc_store		*g;
-	int			 paid;	/* a token taken and not yet used */
+	int			 paid;	/* the call's token, unused */
 };
 
 static int
