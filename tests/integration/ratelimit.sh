@@ -66,7 +66,9 @@ busiest() {
 # one for rounding; the emulator notes each when its handler runs, some
 # milliseconds later on a loaded machine (tens under the sanitizers), so
 # that its busiest window may hold what the daemon started in up to
-# 200 ms more.
+# 200 ms more.  Under valgrind, which runs the daemon's threads one at a
+# time, a request may go out a second after its thread passed the limit:
+# the windows are reported, not checked.
 cold() {
 	manifests "$T/m" "$1" "${4:-}"
 	emu POST /_emu/reset-stats >/dev/null
@@ -81,6 +83,10 @@ cold() {
 		width=$((w == 0 ? 100 : 1000))
 		most=$(($2 * (width + 200) / 1000 + $3 + 1))
 		b=$(busiest "$w")
+		if [ -n "$xs_valgrind" ]; then
+			skip "rate $2: busiest $width ms ($b): under valgrind"
+			continue
+		fi
 		ok "rate $2: at most $most in the busiest $width ms ($b)" \
 		    test "$b" -le "$most"
 	done
@@ -119,6 +125,10 @@ for w in 0 1; do
 	width=$((w == 0 ? 100 : 1000))
 	most=$((20 * (width + 200) / 1000 + 2 + 1))
 	b=$(busiest "$w")
+	if [ -n "$xs_valgrind" ]; then
+		skip "find: busiest $width ms ($b): under valgrind"
+		continue
+	fi
 	ok "find: at most $most requests in the busiest $width ms ($b)" \
 	    test "$b" -le "$most"
 done
