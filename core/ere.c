@@ -26,6 +26,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -146,6 +147,20 @@ bracket_end(const char *p)
 	return *p == ']' ? p + 1 : p;
 }
 
+/* Writes the reason into why (when whylen > 0); returns -1. */
+static int __attribute__((format(printf, 3, 4)))
+refuse(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (whylen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
 int
 ere_check(const char *re, char *why, size_t whylen)
 {
@@ -155,22 +170,16 @@ ere_check(const char *re, char *why, size_t whylen)
 
 	if (whylen > 0)
 		why[0] = '\0';
-	if (strlen(re) > ERE_MAX_LEN) {
-		if (whylen > 0)
-			snprintf(why, whylen, "is longer than %d bytes",
-			    ERE_MAX_LEN);
-		return -1;
-	}
+	if (strlen(re) > ERE_MAX_LEN)
+		return refuse(why, whylen, "is longer than %d bytes",
+		    ERE_MAX_LEN);
 	memset(&lv[0], 0, sizeof(lv[0]));
 	while (*p != '\0') {
 		switch (*p) {
 		case '(':
-			if (d == ERE_MAX_DEPTH) {
-				if (whylen > 0)
-					snprintf(why, whylen, "nests groups "
-					    "deeper than %d", ERE_MAX_DEPTH);
-				return -1;
-			}
+			if (d == ERE_MAX_DEPTH)
+				return refuse(why, whylen, "nests groups "
+				    "deeper than %d", ERE_MAX_DEPTH);
 			d++;
 			memset(&lv[d], 0, sizeof(lv[d]));
 			p++;
@@ -214,13 +223,10 @@ ere_check(const char *re, char *why, size_t whylen)
 			p = bracket_end(p);
 			break;
 		case '\\':
-			if (p[1] >= '1' && p[1] <= '9') {
-				if (whylen > 0)
-					snprintf(why, whylen, "has a "
-					    "back-reference (\\%c): not "
-					    "supported", p[1]);
-				return -1;
-			}
+			if (p[1] >= '1' && p[1] <= '9')
+				return refuse(why, whylen, "has a "
+				    "back-reference (\\%c): not supported",
+				    p[1]);
 			atom(&lv[d], 1);
 			p += p[1] != '\0' ? 2 : 1;
 			break;
@@ -229,13 +235,10 @@ ere_check(const char *re, char *why, size_t whylen)
 			p++;
 			break;
 		}
-		if (copies > ERE_MAX_COPIES) {
-			if (whylen > 0)
-				snprintf(why, whylen, "repeats too much: its "
-				    "repetitions add more than %d copies in "
-				    "all", ERE_MAX_COPIES);
-			return -1;
-		}
+		if (copies > ERE_MAX_COPIES)
+			return refuse(why, whylen, "repeats too much: its "
+			    "repetitions add more than %d copies in all",
+			    ERE_MAX_COPIES);
 	}
 	return 0;
 }
