@@ -1330,6 +1330,9 @@ reconcile_start(struct reconciler *r)
 			log_warnx("metrics: %s", err);
 			return -1;
 		}
+		/* Port 0 asks the kernel for one; say which it gave. */
+		log_info("metrics: listening on %s, port %d",
+		    r->cfg.metrics_addr, metrics_port(r->metrics));
 	}
 	return threads_start(r);
 }

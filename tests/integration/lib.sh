@@ -196,6 +196,22 @@ start_daemon() {
 	daemon_pid=$!
 }
 
+# daemon_metrics_port: after start_daemon with --metrics-addr 0, waits for
+# the daemon to say which port the kernel gave it and prints it.  Port 0
+# leaves no window in which a parallel test can take the port first.
+daemon_metrics_port() {
+	i=0
+	while [ "$i" -lt 100 ]; do
+		p=$(sed -n 's/.*metrics: listening on .*, port \([0-9]*\).*/\1/p' \
+		    "$T/log" | tail -n 1)
+		[ -n "$p" ] && { echo "$p"; return 0; }
+		kill -0 "$daemon_pid" 2>/dev/null || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # stop_daemon [SIGNAL]: stops it and waits; sets rc to its exit status.
 stop_daemon() {
 	kill "-${1:-TERM}" "$daemon_pid" 2>/dev/null

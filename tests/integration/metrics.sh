@@ -31,11 +31,10 @@ spec:
   data: [{secretKey: k, remoteRef: {key: missing}}]
 YAML
 
-# A free port: ask the kernel, through a throwaway listener.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-    echo $((20000 + $$ % 20000)))
+# A bare port means the loopback; 0 lets the kernel pick one.
 start_daemon --manifests "$M" --output-dir "$T/out" --provider-dir "$P" \
-    --metrics-addr "$port"
+    --metrics-addr 0
+port=$(daemon_metrics_port) || port=0
 url=http://127.0.0.1:$port
 ok "/healthz answers" wait_for 10 curl -sf "$url/healthz"
 ok "/readyz turns ready after the first round" \

@@ -57,11 +57,11 @@ YAML
 emu POST /_emu/fault \
     '{"action":"GetSecretValue","mode":"latency","latency_ms":50}' \
     >/dev/null || skip_all "the emulator refused the fault"
-port=$((20000 + $$ % 30000))
 start_daemon --manifests "$M" --output-dir "$OUT" --provider-dir "$P" \
-    --concurrency 4 --metrics-addr "127.0.0.1:$port" \
+    --concurrency 4 --metrics-addr 127.0.0.1:0 \
     --allow-endpoint "https://127.0.0.1:$emu_port" \
     --status-file "$T/status.json"
+port=$(daemon_metrics_port) || port=0
 ok "the daemon serves metrics" wait_for 10 \
     curl -sf "http://127.0.0.1:$port/healthz"
 sleep 0.3
