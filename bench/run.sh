@@ -8,9 +8,13 @@
 #            the kubelet keeps secret volumes (and again on the disk);
 #   ceiling  the same number of GetSecretValue requests sent by wrk to the
 #            same emulator at the same concurrency;
+#   bare     the same requests sent through libcurl by bench/bareclient,
+#            which does nothing else, at the same concurrency;
 #   local    the same cold sync with the fake provider: no network, so
 #            what is left is the daemon's own work (parsing, scheduling,
 #            writing targets, status), a bound on the ratio cold/ceiling;
+#   cpu      the CPU seconds of each client and of the emulator in the
+#            runs above, and from them a bound on the ratio (see README);
 #   rss      the peak RSS of that run (/usr/bin/time -v);
 #   dedup    provider calls for one round when the N objects reference only
 #            100 distinct keys;
@@ -35,12 +39,13 @@ CONC=${BENCH_CONCURRENCY:-16}
 STORES=10
 DISTINCT=100
 NFAIL=100
-ONLY=${BENCH_ONLY:-cold ceiling local disk dedup sts idle failing rate}
+ONLY=${BENCH_ONLY:-cold ceiling bare local disk dedup sts idle failing rate}
 # The alibaba module's default rate limit and burst (burst: a tenth of the
 # rate), which the rate part checks.
 DEFAULT_RATE=100
 DEFAULT_BURST=10
-# cold and ceiling run REPEAT times, interleaved; each reports its best.
+# cold, ceiling and bare run REPEAT times, interleaved; each reports its
+# best.
 REPEAT=${BENCH_REPEAT:-2}
 
 : "${XSECRETSD:?set XSECRETSD to the built daemon}"
@@ -48,6 +53,7 @@ REPEAT=${BENCH_REPEAT:-2}
 : "${FAKE_SO:?set FAKE_SO to the built fake.so}"
 : "${EMU:?set EMU to the built alibaba-emu}"
 : "${PRESIGN:?set PRESIGN to the built bench/presign}"
+: "${BARECLIENT:?set BARECLIENT to the built bench/bareclient}"
 : "${MKCERTS:?set MKCERTS to tests/emulators/mkcerts.sh}"
 BENCH_JSON=${BENCH_JSON:-results.json}
 WRK=${WRK:-wrk}
@@ -93,6 +99,7 @@ DISK_FS=$(stat -f -c %T "$W")
 emu_pid=
 daemon_pid=
 wrk_pid=
+HZ=$(getconf CLK_TCK)
 
 cleanup() {
 	for p in $wrk_pid $daemon_pid $emu_pid; do
@@ -115,7 +122,7 @@ die() {
 }
 
 for tool in "$XSECRETSD" "$PROVIDER_SO" "$FAKE_SO" "$EMU" "$PRESIGN" \
-    "$MKCERTS"; do
+    "$BARECLIENT" "$MKCERTS"; do
 	[ -e "$tool" ] || die "missing $tool (build it first: make)"
 done
 command -v "$WRK" >/dev/null || die "wrk not found (apt-get install wrk)"
@@ -257,9 +264,19 @@ secs_between() {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'
 }
 
+# field NAME FILE: the value of NAME=VALUE in FILE's first such field.
+field() {
+	sed -n "s/.*[ ]$1=\([0-9.]*\).*/\1/p" "$2" | head -1
+}
+
 # cpu_ticks PID: utime + stime in clock ticks.
 cpu_ticks() {
 	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+# ticks_s TICKS: clock ticks as seconds.
+ticks_s() {
+	awk -v t="$1" -v hz="$HZ" 'BEGIN { printf "%.2f", t / hz }'
 }
 
 # gen_manifests DIR NOBJ KEYS REFRESH AUTH: NOBJ ExternalSecrets spread over
@@ -408,21 +425,27 @@ per_s() {
 
 # cold_once DIR [AUTH]: one cold sync of the N objects into DIR (emptied
 # first), through the alibaba provider (AUTH accesskey, the default) or
-# the fake one (AUTH fake); sets C_S (wall seconds), C_SYNCED, C_CALLS and
-# C_RSS_KB.
+# the fake one (AUTH fake); sets C_S (wall seconds), C_SYNCED, C_CALLS,
+# C_RSS_KB, C_CPU (the daemon's user and system seconds) and C_EMU_CPU (the
+# emulator's).
 cold_once() {
-	local t0 t1 before auth=${2:-accesskey} m=$W/cold-${2:-accesskey}
+	local t0 t1 e0 e1 before auth=${2:-accesskey} m=$W/cold-${2:-accesskey}
 
 	[ -d "$m" ] || gen_manifests "$m" "$N" "$N" 1h "$auth"
 	rm -rf "$1"
 	mapfile -t args < <(OUT=$1 xs_args "$m")
 	before=$(emu_calls GetSecretValue)
+	e0=$(cpu_ticks "$emu_pid")
 	t0=$(now_ns)
 	"$TIME" -v -o "$W/time.txt" "$XSECRETSD" "${args[@]}" --once \
 	    --status-file "$W/status.json" >"$W/once.out" 2>"$W/once.err" ||
 	    say "xsecretsd --once exited non-zero: $(tail -3 "$W/once.err")"
 	t1=$(now_ns)
+	e1=$(cpu_ticks "$emu_pid")
 	C_S=$(secs_between "$t0" "$t1")
+	C_EMU_CPU=$(ticks_s $((e1 - e0)))
+	C_CPU=$(awk -F': ' '/User time|System time/ { s += $2 }
+	    END { printf "%.2f", s }' "$W/time.txt")
 	C_SYNCED=$(grep -c 'SecretSynced' "$W/once.out" || true)
 	C_CALLS=$(($(emu_calls GetSecretValue) - before))
 	C_RSS_KB=$(awk -F': ' '/Maximum resident set size/ { print $2 }' \
@@ -441,6 +464,8 @@ measure_cold() {
 		R_COLD_S=$C_S
 		R_COLD_SYNCED=$C_SYNCED
 		R_COLD_CALLS=$C_CALLS
+		R_COLD_CPU=$C_CPU
+		R_COLD_EMU_CPU=$C_EMU_CPU
 	fi
 	[ "$R_RSS_MIB" = - ] || kb=$(awk -v m="$R_RSS_MIB" \
 	    'BEGIN { printf "%d", m * 1024 }')
@@ -462,6 +487,7 @@ measure_local() {
 		if better "$C_S" "$R_LOCAL_S"; then
 			R_LOCAL_S=$C_S
 			R_LOCAL_SYNCED=$C_SYNCED
+			R_LOCAL_CPU=$C_CPU
 		fi
 		i=$((i + 1))
 	done
@@ -490,6 +516,9 @@ measure_ceiling() {
 -- One wrk thread sends the presigned requests (one a line, CRLF written as
 -- tabs), each once, times them with the monotonic clock, and writes the
 -- result to the file args[2] at the last answer; run.sh then stops wrk.
+-- Over the same span it counts the CPU time (clock ticks) of wrk and of
+-- the emulator (pid args[3]), so that wrk's idle polling after the end
+-- does not count.
 local ffi = require("ffi")
 ffi.cdef[[
 typedef struct { long sec; long nsec; } bench_ts;
@@ -500,8 +529,20 @@ local function now()
 	ffi.C.clock_gettime(1, ts)
 	return tonumber(ts.sec) + tonumber(ts.nsec) / 1e9
 end
+local function ticks(pid)
+	local f = io.open("/proc/" .. pid .. "/stat")
+	local st = f:read("*a")
+	f:close()
+	local i, n = 0, 0
+	for v in st:gsub(".*%) ", ""):gmatch("%S+") do
+		i = i + 1
+		if i == 12 or i == 13 then n = n + tonumber(v) end
+	end
+	return n
+end
 function init(args)
 	reqs, out, sent, got, bad = {}, args[2], 0, 0, 0
+	emu = args[3]
 	for line in io.lines(args[1]) do
 		reqs[#reqs + 1] = (line:gsub("\t", "\r\n"))
 	end
@@ -512,7 +553,9 @@ end
 -- by their body.
 function request()
 	local r = sent > 0 and reqs[sent]
-	if sent == 1 then t0 = now() end
+	if sent == 1 then
+		t0, emu0, self0 = now(), ticks(emu), ticks("self")
+	end
 	sent = sent + 1
 	return r or wrk.format("GET", "/_emu/stats")
 end
@@ -521,9 +564,11 @@ function response(status, headers, body)
 	got = got + 1
 	if status ~= 200 then bad = bad + 1 end
 	if got == #reqs then
+		local t = now() - t0
 		local f = io.open(out .. ".tmp", "w")
-		f:write(string.format("CEILING requests=%d seconds=%.6f bad=%d\n",
-		    #reqs, now() - t0, bad))
+		f:write(string.format("CEILING requests=%d seconds=%.6f " ..
+		    "bad=%d wrk_ticks=%d emu_ticks=%d\n", #reqs, t, bad,
+		    ticks("self") - self0, ticks(emu) - emu0))
 		f:close()
 		os.rename(out .. ".tmp", out)
 	end
@@ -535,7 +580,7 @@ EOF
 	say "ceiling: $N signed requests by wrk, $CONC connections"
 	rm -f "$W/ceiling.out"
 	"$WRK" -t 1 -c "$CONC" -d 600s -s "$W/ceiling.lua" \
-	    "$EMU_URL/" -- "$W/presigned" "$W/ceiling.out" \
+	    "$EMU_URL/" -- "$W/presigned" "$W/ceiling.out" "$emu_pid" \
 	    >"$W/wrk.out" 2>&1 &
 	wrk_pid=$!
 	wait_until 600 test -s "$W/ceiling.out" ||
@@ -552,8 +597,36 @@ EOF
 	if better "$s" "$R_CEIL_S"; then
 		R_CEIL_S=$s
 		R_CEIL_BAD=$bad
+		R_CEIL_CPU=$(ticks_s "$(field wrk_ticks "$W/ceiling.out")")
+		R_CEIL_EMU_CPU=$(ticks_s "$(field emu_ticks "$W/ceiling.out")")
 	fi
 	R_CEIL_RATE=$(per_s "$R_CEIL_REQS" "$R_CEIL_S")
+}
+
+# The same requests through libcurl by bench/bareclient, which does nothing
+# else: one thread and one kept connection for each of the CONC.  Its rate
+# and CPU are those of the daemon's kind of HTTP client alone.
+measure_bare() {
+	local s e0 e1
+
+	"$PRESIGN" "127.0.0.1:$EMU_PORT" "$W/cred" "$N" "$N" >"$W/presigned" ||
+	    die "presign failed"
+	say "bare libcurl client: $N signed requests, $CONC threads"
+	e0=$(cpu_ticks "$emu_pid")
+	"$BARECLIENT" "$EMU_URL" "$W/certs/ca.pem" "$W/presigned" "$CONC" \
+	    >"$W/bare.out" 2>"$W/bare.err" ||
+	    die "bareclient failed: $(tail -3 "$W/bare.err")"
+	e1=$(cpu_ticks "$emu_pid")
+	s=$(field seconds "$W/bare.out" | awk '{ printf "%.3f", $1 }')
+	[ -n "$s" ] || die "no result from bareclient"
+	if better "$s" "$R_BARE_S"; then
+		R_BARE_S=$s
+		R_BARE_OK=$(field ok "$W/bare.out")
+		R_BARE_CPU=$(field cpu "$W/bare.out" |
+		    awk '{ printf "%.2f", $1 }')
+		R_BARE_EMU_CPU=$(ticks_s $((e1 - e0)))
+	fi
+	R_BARE_RATE=$(per_s "$N" "$R_BARE_S")
 }
 
 measure_dedup() {
@@ -640,18 +713,16 @@ measure_sts() {
 }
 
 measure_idle() {
-	local c0 c1 hz m=$W/idle
+	local c0 c1 m=$W/idle
 
 	gen_manifests "$m" "$N" "$N" 1h accesskey
 	say "idle: $N ExternalSecrets at 1h, ${IDLE_S}s"
 	daemon_start "$m"
-	hz=$(getconf CLK_TCK)
 	c0=$(cpu_ticks "$daemon_pid")
 	sleep "$IDLE_S"
 	c1=$(cpu_ticks "$daemon_pid")
 	daemon_stop
-	R_IDLE_CPU_S=$(awk -v t="$((c1 - c0))" -v hz="$hz" \
-	    'BEGIN { printf "%.2f", t / hz }')
+	R_IDLE_CPU_S=$(ticks_s $((c1 - c0)))
 	R_IDLE_CPU_PER_MIN=$(awk -v c="$R_IDLE_CPU_S" -v s="$IDLE_S" \
 	    'BEGIN { printf "%.3f", c * 60 / s }')
 }
@@ -697,12 +768,16 @@ R_IDLE_CPU_S=- R_IDLE_CPU_PER_MIN=- R_FAIL_CALLS=- R_FAIL_LATE=-
 R_FAIL_PER_OBJ=- R_LOCAL_S=- R_LOCAL_RATE=- R_LOCAL_SYNCED=-
 R_LOCAL_BOUND=- R_RATE_SYNCED=- R_RATE_S=- R_RATE_MEAN=-
 R_RATE_BUSY_100MS=- R_RATE_BUSY_1S=-
+R_BARE_S=- R_BARE_RATE=- R_BARE_OK=- R_BARE_RATIO=- R_BARE_CPU=-
+R_BARE_EMU_CPU=- R_COLD_CPU=- R_COLD_EMU_CPU=- R_CEIL_CPU=-
+R_CEIL_EMU_CPU=- R_LOCAL_CPU=- R_CPU_MIN_S=- R_CPU_BOUND=- R_EXTRA_CPU=-
+R_WRK_MIN_S=- R_WRK_BOUND=-
 
-# cold and ceiling take turns, REPEAT times each.
+# cold, ceiling and bare take turns, REPEAT times each.
 parts=
 for part in $ONLY; do
 	case $part in
-	cold|ceiling)
+	cold|ceiling|bare)
 		case " $parts " in
 		*" cold/ceiling "*)	;;
 		*)	parts="$parts cold/ceiling" ;;
@@ -724,6 +799,7 @@ for part in $parts; do
 		while [ "$i" -lt "$REPEAT" ]; do
 			case " $ONLY " in *" cold "*) measure_cold ;; esac
 			case " $ONLY " in *" ceiling "*) measure_ceiling ;; esac
+			case " $ONLY " in *" bare "*) measure_bare ;; esac
 			i=$((i + 1))
 		done ;;
 	local)		measure_local ;;
@@ -749,6 +825,36 @@ if [ "$R_LOCAL_RATE" != - ] && [ "$R_CEIL_RATE" != - ]; then
 	R_LOCAL_BOUND=$(awk -v a="$R_LOCAL_RATE" -v b="$R_CEIL_RATE" \
 	    'BEGIN { printf "%.2f", a / b }')
 fi
+if [ "$R_BARE_RATE" != - ] && [ "$R_CEIL_RATE" != - ]; then
+	R_BARE_RATIO=$(awk -v a="$R_BARE_RATE" -v b="$R_CEIL_RATE" \
+	    'BEGIN { printf "%.2f", a / b }')
+fi
+# cpu_bound A B C: the shortest wall time work of A + B + C CPU seconds
+# can take on every CPU, and the ratio to the ceiling that allows: "S R".
+cpu_bound() {
+	awk -v a="$1" -v b="$2" -v c="$3" -v n="$(nproc)" -v t="$R_CEIL_S" \
+	    'BEGIN { s = (a + b + c) / n
+		if (s > 0) printf "%.3f %.2f\n", s, t / s; else print "- -" }'
+}
+
+# The least CPU a cold sync needs: the daemon's own work (the fake
+# provider's cold sync), the requests (through the bare libcurl client, or
+# as cheaply as wrk sends them), and the emulator's answers as it answered
+# wrk's.  Spread over every CPU, the shortest wall time the cold sync can
+# take, and so a bound on the ratio.
+if [ "$R_LOCAL_CPU" != - ] && [ "$R_CEIL_EMU_CPU" != - ]; then
+	if [ "$R_BARE_CPU" != - ]; then
+		read -r R_CPU_MIN_S R_CPU_BOUND < <(cpu_bound "$R_LOCAL_CPU" \
+		    "$R_BARE_CPU" "$R_CEIL_EMU_CPU")
+	fi
+	read -r R_WRK_MIN_S R_WRK_BOUND < <(cpu_bound "$R_LOCAL_CPU" \
+	    "$R_CEIL_CPU" "$R_CEIL_EMU_CPU")
+fi
+if [ "$R_COLD_CPU" != - ] && [ "$R_LOCAL_CPU" != - ] &&
+    [ "$R_BARE_CPU" != - ]; then
+	R_EXTRA_CPU=$(awk -v a="$R_COLD_CPU" -v b="$R_LOCAL_CPU" \
+	    -v c="$R_BARE_CPU" 'BEGIN { printf "%.2f", a - b - c }')
+fi
 scaled=
 [ "$FAIL_SCALE" != 1 ] && scaled=" (time / $FAIL_SCALE)"
 
@@ -763,6 +869,18 @@ $(printf '%-44s %s\n' \
     "ratio daemon / ceiling (target >= 0.5)" "$R_RATIO" \
     "fake provider, no network: s, syncs/s" "$R_LOCAL_S, $R_LOCAL_RATE" \
     "bound on the ratio: fake syncs/s / ceiling" "$R_LOCAL_BOUND" \
+    "bare libcurl client: requests/s (/ ceiling)" \
+    "$R_BARE_RATE ($R_BARE_RATIO)" \
+    "CPU-s: daemon, emulator in the cold sync" \
+    "$R_COLD_CPU, $R_COLD_EMU_CPU" \
+    "CPU-s: wrk, emulator in the ceiling" "$R_CEIL_CPU, $R_CEIL_EMU_CPU" \
+    "CPU-s: bare client, emulator" "$R_BARE_CPU, $R_BARE_EMU_CPU" \
+    "CPU-s: daemon with the fake provider" "$R_LOCAL_CPU" \
+    "CPU-s: daemon beyond fake + bare client" "$R_EXTRA_CPU" \
+    "fake + bare + emulator over CPUs: s (bound)" \
+    "$R_CPU_MIN_S ($R_CPU_BOUND)" \
+    "fake + wrk + emulator over CPUs: s (bound)" \
+    "$R_WRK_MIN_S ($R_WRK_BOUND)" \
     "cold sync on $DISK_FS: s, syncs/s" "$R_DISK_S, $R_DISK_RATE" \
     "ratio on $DISK_FS / ceiling" "$R_DISK_RATIO" \
     "peak RSS MiB (target <= 32 at 10k)" "$R_RSS_MIB" \
@@ -815,6 +933,22 @@ cat >"$BENCH_JSON" <<EOF
   "local_cold_syncs_per_s": $(j "$R_LOCAL_RATE"),
   "local_cold_synced": $(j "$R_LOCAL_SYNCED"),
   "ratio_bound_local_ceiling": $(j "$R_LOCAL_BOUND"),
+  "bare_s": $(j "$R_BARE_S"),
+  "bare_per_s": $(j "$R_BARE_RATE"),
+  "bare_ok": $(j "$R_BARE_OK"),
+  "ratio_bare_ceiling": $(j "$R_BARE_RATIO"),
+  "cpu_cold_daemon_s": $(j "$R_COLD_CPU"),
+  "cpu_cold_emulator_s": $(j "$R_COLD_EMU_CPU"),
+  "cpu_ceiling_wrk_s": $(j "$R_CEIL_CPU"),
+  "cpu_ceiling_emulator_s": $(j "$R_CEIL_EMU_CPU"),
+  "cpu_bare_client_s": $(j "$R_BARE_CPU"),
+  "cpu_bare_emulator_s": $(j "$R_BARE_EMU_CPU"),
+  "cpu_local_daemon_s": $(j "$R_LOCAL_CPU"),
+  "cpu_daemon_beyond_local_bare_s": $(j "$R_EXTRA_CPU"),
+  "cpu_min_wall_s": $(j "$R_CPU_MIN_S"),
+  "ratio_bound_cpu": $(j "$R_CPU_BOUND"),
+  "cpu_min_wall_wrk_client_s": $(j "$R_WRK_MIN_S"),
+  "ratio_bound_cpu_wrk_client": $(j "$R_WRK_BOUND"),
   "disk_fs": "$DISK_FS",
   "disk_cold_sync_s": $(j "$R_DISK_S"),
   "disk_cold_syncs_per_s": $(j "$R_DISK_RATE"),
