@@ -24,9 +24,10 @@
  *
  *	BARECLIENT requests=N ok=N seconds=S cpu=S
  *
- * ok counts HTTP 200 answers; seconds is the monotonic time from the first
- * request to the last answer, and cpu the process's user and system time
- * over the same span.  Exits 1 on a bad file or when a thread cannot start.
+ * ok counts HTTP 200 answers; seconds is the monotonic time from the
+ * threads' start (so the TLS handshakes count, as they do in the daemon's
+ * cold sync) to the last answer, and cpu the process's user and system
+ * time over the same span.  Exits 1 on a bad file or when a thread cannot start.
  */
 #include <sys/resource.h>
 #include <sys/time.h>
