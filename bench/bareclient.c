@@ -27,7 +27,8 @@
  * ok counts HTTP 200 answers; seconds is the monotonic time from the
  * threads' start (so the TLS handshakes count, as they do in the daemon's
  * cold sync) to the last answer, and cpu the process's user and system
- * time over the same span.  Exits 1 on a bad file or when a thread cannot start.
+ * time over the same span.  Exits 1 on a bad file or when a thread cannot
+ * start.
  */
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -58,6 +59,7 @@ struct bare {
 	long		 ok;		/* atomic: 200 answers */
 };
 
+/* Says what went wrong and exits 1; callable from any thread. */
 static void __attribute__((noreturn))
 die(const char *what)
 {
@@ -74,6 +76,7 @@ bare_discard(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* Appends a copy of h to l and returns the list; dies if out of memory. */
 static struct curl_slist *
 bare_header(struct curl_slist *l, const char *h)
 {
@@ -116,6 +119,11 @@ bare_parse(const char *base, char *line, struct bare_req *r)
 	r->hdrs = bare_header(r->hdrs, "Expect:");
 }
 
+/*
+ * Reads presign's file at path into b->req, each URL on base.  Dies on a
+ * file it cannot read, a line over BARE_MAX_LINE bytes, more than
+ * BARE_MAX_REQUESTS requests, or none.
+ */
 static void
 bare_read(struct bare *b, const char *base, const char *path)
 {
@@ -182,6 +190,7 @@ bare_worker(void *arg)
 	return NULL;
 }
 
+/* The process's user and system time so far, all threads, in seconds. */
 static double
 cpu_seconds(void)
 {
@@ -192,6 +201,7 @@ cpu_seconds(void)
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+/* The monotonic clock, in seconds. */
 static double
 mono_seconds(void)
 {
